@@ -1,0 +1,52 @@
+# Warren — the commands a developer, an operator and CI run. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+
+NAME ?=
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## Serve on http://127.0.0.1:8000 (SQLite file in ./data, migrations applied)
+	cargo run --locked -- serve
+
+.PHONY: test
+test: ## Run every test on SQLite, and on Postgres when reachable (required with CI=true)
+	scripts/test.sh
+
+.PHONY: lint
+lint: ## rustfmt check and clippy with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --locked --all-targets -- -D warnings
+
+.PHONY: fmt
+fmt: ## Format the code
+	cargo fmt --all
+
+.PHONY: deny
+deny: ## cargo-deny: licenses, bans, sources, advisories (offline database when GitHub is unreachable)
+	scripts/deny.sh
+
+.PHONY: migrate
+migrate: ## Apply pending migrations to $$DATABASE_URL with sqlx-cli
+	scripts/migrate.sh run
+
+.PHONY: migrate-revert
+migrate-revert: ## Revert the newest migration of $$DATABASE_URL with sqlx-cli
+	scripts/migrate.sh revert
+
+.PHONY: migrate-add
+migrate-add: ## Add a reversible migration NAME=… (for both databases)
+	@test -n "$(NAME)" || { echo "usage: make migrate-add NAME=add_something"; exit 2; }
+	scripts/migrate.sh add "$(NAME)"
+
+.PHONY: check-config
+check-config: ## Validate the effective configuration and print a summary
+	cargo run --locked --quiet -- check-config
+
+.PHONY: build
+build: ## Release build (target/release/warren)
+	cargo build --locked --release

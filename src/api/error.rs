@@ -1,0 +1,217 @@
+//! `AppError`: every failure a client can see, rendered as RFC 9457 problem+json.
+//!
+//! Handlers and extractors return `AppError`; its `IntoResponse` stores a [`Problem`] in the
+//! response extensions and [`crate::api::middleware::render_problems`] writes the body, adding
+//! the request id. Responses produced outside our handlers (unknown routes, wrong methods,
+//! layers' own rejections) get a problem body there too, so no error escapes the format.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::ValidationErrors;
+use crate::services::AccountError;
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("request body is not valid")]
+    Validation(ValidationErrors),
+    #[error("request body is not valid JSON")]
+    MalformedJson(String),
+    #[error("request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("request body is too large")]
+    PayloadTooLarge,
+    #[error("missing, invalid or expired access token")]
+    Unauthenticated,
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("the current password is wrong")]
+    ReauthenticationFailed,
+    #[error("the email address is already registered")]
+    EmailTaken,
+    #[error("service temporarily unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// One field's reason, as serialised in `errors`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemField {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The parts of a problem+json body known before the request id is attached.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<ProblemField>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self { status, code, title, detail: detail.into(), errors: Vec::new() }
+    }
+
+    /// The problem for a bare error status produced outside our handlers.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, title, detail) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "Not found", "no resource at this path"),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "Method not allowed",
+                "this path does not accept this method",
+            ),
+            StatusCode::REQUEST_TIMEOUT => (
+                "request_timeout",
+                "Request timeout",
+                "the request took too long and was abandoned",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "payload_too_large",
+                "Payload too large",
+                "the request body exceeds the size limit",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "Unsupported media type",
+                "the request body must be application/json",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "service_unavailable",
+                "Service unavailable",
+                "the service is temporarily unavailable; retry later",
+            ),
+            s if s.is_server_error() => {
+                ("internal", "Internal server error", "an unexpected error occurred")
+            }
+            _ => ("bad_request", "Bad request", "the request could not be processed"),
+        };
+        Self::new(status, code, title, detail)
+    }
+
+    pub fn type_uri(&self) -> String {
+        format!("urn:warren:problem:{}", self.code)
+    }
+}
+
+impl AppError {
+    fn problem(&self) -> Problem {
+        match self {
+            Self::Validation(errors) => {
+                let mut problem = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "Validation failed",
+                    "one or more fields are invalid",
+                );
+                problem.errors = errors
+                    .iter()
+                    .map(|e| ProblemField {
+                        field: e.field.clone(),
+                        code: e.code,
+                        message: e.message.clone(),
+                    })
+                    .collect();
+                problem
+            }
+            Self::MalformedJson(detail) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "Malformed JSON",
+                detail.clone(),
+            ),
+            Self::UnsupportedMediaType => Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            Self::PayloadTooLarge => Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE),
+            Self::Unauthenticated => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Unauthenticated",
+                "a valid bearer access token is required",
+            ),
+            Self::InvalidCredentials => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Invalid credentials",
+                "the email or password is incorrect",
+            ),
+            Self::ReauthenticationFailed => Problem::new(
+                StatusCode::FORBIDDEN,
+                "reauthentication_failed",
+                "Reauthentication failed",
+                "current_password is incorrect",
+            ),
+            Self::EmailTaken => Problem::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "Email taken",
+                "an account with this email already exists",
+            ),
+            Self::Unavailable => Problem::for_status(StatusCode::SERVICE_UNAVAILABLE),
+            Self::Internal(_) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
+
+impl From<ValidationErrors> for AppError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::EmailTaken => Self::EmailTaken,
+            AccountError::InvalidCredentials => Self::InvalidCredentials,
+            AccountError::ReauthenticationFailed => Self::ReauthenticationFailed,
+            AccountError::Unauthenticated => Self::Unauthenticated,
+            AccountError::Validation(errors) => Self::Validation(errors),
+            AccountError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Self::Unavailable
+            }
+            AccountError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            // The cause is logged here, inside the request's span; the client sees none of it.
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let problem = self.problem();
+        let mut response = problem.status.into_response();
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthenticated | Self::InvalidCredentials => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::Unavailable => {
+                headers
+                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE_SECS));
+            }
+            _ => {}
+        }
+        response.extensions_mut().insert(problem);
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, AppError>;

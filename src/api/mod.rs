@@ -1,0 +1,10 @@
+//! The HTTP edge: routes, extractors, and the one error type every response goes through.
+
+pub mod error;
+pub mod extractors;
+pub mod middleware;
+pub mod state;
+pub mod v1;
+
+pub use error::AppError;
+pub use state::AppState;

@@ -1,0 +1,21 @@
+//! What handlers share.
+
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use crate::core::security::KeyRing;
+use crate::domain::PasswordPolicy;
+use crate::repositories::Database;
+use crate::services::AccountService;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub accounts: Arc<AccountService>,
+    pub keys: Arc<KeyRing>,
+    pub database: Database,
+    pub password_policy: PasswordPolicy,
+    pub trusted_proxies: Arc<[IpNet]>,
+    /// `Cache-Control` for the JWKS, derived from the token lifetime once.
+    pub jwks_cache_control: axum::http::HeaderValue,
+}

@@ -1,0 +1,40 @@
+//! `/api/v1/auth`: signing up and signing in.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+
+use crate::api::AppState;
+use crate::api::error::ApiResult;
+use crate::api::extractors::{Client, Json};
+use crate::api::v1::schemas::{
+    SigninRequest, SignupRequest, SignupResponse, TokenResponse, UserResponse,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/signup", post(sign_up)).route("/signin", post(sign_in))
+}
+
+async fn sign_up(
+    State(state): State<AppState>,
+    Json(request): Json<SignupRequest>,
+) -> ApiResult<(StatusCode, axum::Json<SignupResponse>)> {
+    let account = request.parse(state.password_policy)?;
+    let user = state.accounts.sign_up(account).await?;
+    let body = SignupResponse {
+        user: UserResponse::from(&user),
+        message: "account created; sign in to get an access token",
+    };
+    Ok((StatusCode::CREATED, axum::Json(body)))
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Json(request): Json<SigninRequest>,
+) -> ApiResult<axum::Json<TokenResponse>> {
+    let (email, password) = request.parse()?;
+    let signed_in = state.accounts.sign_in(&email, &password, client).await?;
+    Ok(axum::Json(signed_in.into()))
+}

@@ -1,0 +1,4 @@
+//! Version 1 of the API.
+
+pub mod endpoints;
+pub mod schemas;

@@ -1,0 +1,181 @@
+//! Request and response bodies of API v1, and their conversion into domain values. Input
+//! crosses the edge here, once; services only ever see parsed domain types.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+
+use crate::domain::{
+    CandidatePassword, EmailAddress, FullName, Password, PasswordPolicy, User, ValidationErrors,
+};
+use crate::services::{NewAccount, ProfileUpdate, SignedIn};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub full_name: Option<String>,
+}
+
+impl SignupRequest {
+    pub fn parse(self, policy: PasswordPolicy) -> Result<NewAccount, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let email = errors.check("email", EmailAddress::parse(&self.email));
+        let password =
+            errors.check("password", Password::parse(&self.password, policy, email.as_ref()));
+        let full_name = self.full_name.map(|raw| errors.check("full_name", FullName::parse(&raw)));
+        match (email, password, full_name) {
+            (Some(email), Some(password), None) => {
+                Ok(NewAccount { email, password, full_name: None })
+            }
+            (Some(email), Some(password), Some(Some(name))) => {
+                Ok(NewAccount { email, password, full_name: Some(name) })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigninRequest {
+    pub email: String,
+    pub password: String,
+}
+
+impl SigninRequest {
+    pub fn parse(self) -> Result<(EmailAddress, CandidatePassword), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let email = errors.check("email", EmailAddress::parse(&self.email));
+        if self.password.is_empty() {
+            errors.add("password", "required", "password must not be empty");
+        }
+        match email {
+            Some(email) if errors.is_empty() => Ok((email, CandidatePassword::new(&self.password))),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `PATCH /users/me`. Absent fields stay as they are; `full_name: null` clears the name.
+/// `Option<Option<_>>` is deliberate: absent (`None`) and `null` (`Some(None)`) differ.
+#[allow(clippy::option_option)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    #[serde(default, deserialize_with = "present")]
+    pub full_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub password: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub current_password: Option<Option<String>>,
+}
+
+impl UpdateMeRequest {
+    /// `current_email` is the account's email, which a new password must not contain unless
+    /// the email changes in the same request.
+    pub fn parse(
+        self,
+        policy: PasswordPolicy,
+        current_email: &EmailAddress,
+    ) -> Result<ProfileUpdate, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let full_name = self
+            .full_name
+            .map(|name| name.and_then(|raw| errors.check("full_name", FullName::parse(&raw))));
+        let email = not_null(&mut errors, "email", self.email)
+            .and_then(|raw| errors.check("email", EmailAddress::parse(&raw)));
+        let password = not_null(&mut errors, "password", self.password).and_then(|raw| {
+            let email = email.as_ref().unwrap_or(current_email);
+            errors.check("password", Password::parse(&raw, policy, Some(email)))
+        });
+        let current_password = not_null(&mut errors, "current_password", self.current_password)
+            .map(|raw| CandidatePassword::new(&raw));
+        errors.into_result(|| ProfileUpdate { full_name, email, password, current_password })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteMeRequest {
+    pub current_password: String,
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+#[allow(clippy::option_option)]
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Fields that cannot be cleared refuse an explicit `null`.
+#[allow(clippy::option_option)]
+fn not_null(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<Option<String>>,
+) -> Option<String> {
+    match value {
+        Some(None) => {
+            errors.add(field, "invalid_type", format!("{field} must be a string, not null"));
+            None
+        }
+        other => other.flatten(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserResponse {
+    pub id: String,
+    pub email: String,
+    pub full_name: Option<String>,
+    pub is_active: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<&User> for UserResponse {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email.to_string(),
+            full_name: user.full_name.as_ref().map(ToString::to_string),
+            is_active: user.is_active,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignupResponse {
+    pub user: UserResponse,
+    pub message: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub user: UserResponse,
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+}
+
+impl From<SignedIn> for TokenResponse {
+    fn from(signed_in: SignedIn) -> Self {
+        Self {
+            user: UserResponse::from(&signed_in.user),
+            access_token: signed_in.access_token.token,
+            token_type: "bearer",
+            expires_in: signed_in.access_token.expires_in,
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Cross-cutting machinery the layers share: configuration, clock, security primitives
+//! (password hashing, signing keys, access tokens) and telemetry.
+
+pub mod clock;
+pub mod config;
+pub mod security;
+pub mod telemetry;

@@ -1,0 +1,263 @@
+//! Ed25519 signing keys: loaded once at startup from PEM files, published as a JWKS.
+//!
+//! One key signs; older keys stay accepted and published until every token they signed has
+//! expired (rotation). Key ids are RFC 7638 thumbprints, so the same key always has the same
+//! `kid` wherever it is loaded.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::core::config::Settings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read key file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write key file {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not an Ed25519 PEM key (expected PKCS#8 \"PRIVATE KEY\" or \"PUBLIC KEY\")")]
+    Parse { path: PathBuf },
+    #[error("{path} holds a public key; the signing key must be private")]
+    NotPrivate { path: PathBuf },
+    #[error("cannot gather randomness for a new key: {0}")]
+    Random(String),
+    #[error("cannot encode the new key: {0}")]
+    Encode(String),
+}
+
+/// A verifying key with its id.
+struct PublishedKey {
+    kid: String,
+    decoding: DecodingKey,
+    x: String,
+}
+
+/// All keys of this instance: the one that signs and every one that verifies.
+pub struct KeyRing {
+    signing_kid: String,
+    signing: EncodingKey,
+    published: Vec<PublishedKey>,
+    jwks: String,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kids: Vec<&str> = self.published.iter().map(|k| k.kid.as_str()).collect();
+        f.debug_struct("KeyRing")
+            .field("signing_kid", &self.signing_kid)
+            .field("published", &kids)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Loads the configured keys. In development with no key configured, a key is generated
+    /// once into `data_dir/keys/signing.pem` and reused on later starts. Production settings
+    /// validation has already insisted on a configured key.
+    pub fn load(settings: &Settings) -> Result<Self, KeyError> {
+        let signing_path = if let Some(path) = &settings.auth.signing_key_file {
+            path.clone()
+        } else {
+            let path = Self::development_key_path(&settings.data_dir);
+            if !path.exists() {
+                Self::generate_file(&path)?;
+                tracing::info!(path = %path.display(), "generated a development signing key");
+            }
+            path
+        };
+        let signing = read_key(&signing_path)?;
+        let ParsedKey::Private(signing) = signing else {
+            return Err(KeyError::NotPrivate { path: signing_path });
+        };
+        let mut verifying = Vec::new();
+        for path in &settings.auth.verification_key_files {
+            verifying.push(read_key(path)?.verifying_key());
+        }
+        Self::new(&signing, &verifying)
+    }
+
+    pub fn development_key_path(data_dir: &Path) -> PathBuf {
+        data_dir.join("keys").join("signing.pem")
+    }
+
+    fn new(signing: &SigningKey, older: &[VerifyingKey]) -> Result<Self, KeyError> {
+        let der = signing.to_pkcs8_der().map_err(|e| KeyError::Encode(e.to_string()))?;
+        let mut published: Vec<PublishedKey> = Vec::new();
+        for key in std::iter::once(&signing.verifying_key()).chain(older) {
+            let entry = published_key(key)?;
+            if !published.iter().any(|k| k.kid == entry.kid) {
+                published.push(entry);
+            }
+        }
+        let jwks = json!({
+            "keys": published.iter().map(|k| json!({
+                "kty": "OKP", "crv": "Ed25519", "x": k.x,
+                "kid": k.kid, "alg": "EdDSA", "use": "sig",
+            })).collect::<Vec<_>>()
+        })
+        .to_string();
+        Ok(Self {
+            signing_kid: published[0].kid.clone(),
+            signing: EncodingKey::from_ed_der(der.as_bytes()),
+            published,
+            jwks,
+        })
+    }
+
+    /// Writes a fresh private key to `path` (mode 0600, never overwriting) and returns its kid.
+    pub fn generate_file(path: &Path) -> Result<String, KeyError> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| KeyError::Random(e.to_string()))?;
+        let key = SigningKey::from_bytes(&secret);
+        let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Encode(e.to_string()))?;
+        let write_error = |source| KeyError::Write { path: path.to_owned(), source };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error)?;
+        }
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(write_error)?;
+        file.write_all(pem.as_bytes()).map_err(write_error)?;
+        Ok(thumbprint(&key.verifying_key()))
+    }
+
+    pub fn signing_kid(&self) -> &str {
+        &self.signing_kid
+    }
+
+    pub fn signing_key(&self) -> &EncodingKey {
+        &self.signing
+    }
+
+    pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
+        self.published.iter().find(|k| k.kid == kid).map(|k| &k.decoding)
+    }
+
+    /// The JSON Web Key Set, serialised once at startup.
+    pub fn jwks_json(&self) -> &str {
+        &self.jwks
+    }
+}
+
+enum ParsedKey {
+    Private(SigningKey),
+    Public(VerifyingKey),
+}
+
+impl ParsedKey {
+    fn verifying_key(self) -> VerifyingKey {
+        match self {
+            Self::Private(key) => key.verifying_key(),
+            Self::Public(key) => key,
+        }
+    }
+}
+
+fn read_key(path: &Path) -> Result<ParsedKey, KeyError> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|source| KeyError::Read { path: path.to_owned(), source })?;
+    if let Ok(key) = SigningKey::from_pkcs8_pem(&pem) {
+        return Ok(ParsedKey::Private(key));
+    }
+    VerifyingKey::from_public_key_pem(&pem)
+        .map(ParsedKey::Public)
+        .map_err(|_| KeyError::Parse { path: path.to_owned() })
+}
+
+fn published_key(key: &VerifyingKey) -> Result<PublishedKey, KeyError> {
+    let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
+    let decoding =
+        DecodingKey::from_ed_components(&x).map_err(|e| KeyError::Encode(e.to_string()))?;
+    Ok(PublishedKey { kid: thumbprint(key), decoding, x })
+}
+
+/// RFC 7638 JWK thumbprint: SHA-256 over the required members in lexicographic order.
+fn thumbprint(key: &VerifyingKey) -> String {
+    let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A key ring over freshly generated files, for tests elsewhere in the crate.
+    pub(crate) fn generated_ring(dir: &Path) -> KeyRing {
+        let path = dir.join("signing.pem");
+        KeyRing::generate_file(&path).expect("generate");
+        let ParsedKey::Private(key) = read_key(&path).expect("read") else {
+            panic!("generated key must be private");
+        };
+        KeyRing::new(&key, &[]).expect("ring")
+    }
+
+    #[test]
+    fn generated_keys_are_private_pkcs8_with_owner_only_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys/signing.pem");
+        let kid = KeyRing::generate_file(&path).expect("generate");
+        let pem = std::fs::read_to_string(&path).expect("read");
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(kid.len(), 43, "base64url SHA-256");
+    }
+
+    #[test]
+    fn generating_never_overwrites_an_existing_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("signing.pem");
+        KeyRing::generate_file(&path).expect("first");
+        assert!(matches!(KeyRing::generate_file(&path), Err(KeyError::Write { .. })));
+    }
+
+    #[test]
+    fn jwks_publishes_signing_and_older_keys_once_each() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (old, new) = (dir.path().join("old.pem"), dir.path().join("new.pem"));
+        let old_kid = KeyRing::generate_file(&old).expect("old");
+        let new_kid = KeyRing::generate_file(&new).expect("new");
+        let signing = match read_key(&new).expect("read") {
+            ParsedKey::Private(key) => key,
+            ParsedKey::Public(_) => panic!("private expected"),
+        };
+        let older = [read_key(&old).expect("read").verifying_key(), signing.verifying_key()];
+        let ring = KeyRing::new(&signing, &older).expect("ring");
+        let jwks: serde_json::Value = serde_json::from_str(ring.jwks_json()).expect("json");
+        let kids: Vec<&str> = jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|k| k["kid"].as_str().expect("kid"))
+            .collect();
+        assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()]);
+        assert_eq!(ring.signing_kid(), new_kid);
+        assert!(ring.decoding_key(&old_kid).is_some());
+        assert!(!ring.jwks_json().contains("\"d\""), "private part must never be published");
+    }
+
+    #[test]
+    fn files_that_are_not_ed25519_keys_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("junk.pem");
+        std::fs::write(&path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+            .expect("write");
+        assert!(matches!(read_key(&path), Err(KeyError::Parse { .. })));
+    }
+}

@@ -1,0 +1,9 @@
+//! Security primitives: password hashing, signing keys and access tokens.
+
+pub mod keys;
+pub mod password;
+pub mod tokens;
+
+pub use keys::{KeyError, KeyRing};
+pub use password::{HashError, PasswordHasher, Verification};
+pub use tokens::{AccessTokenClaims, AccessTokens, IssuedAccessToken, TokenError};

@@ -1,0 +1,21 @@
+//! Domain types: values that can only exist when valid ("parse, don't validate").
+//! Nothing here knows about HTTP or SQL.
+
+mod email;
+mod full_name;
+mod ids;
+mod password;
+mod user;
+mod validation;
+
+pub use email::{EmailAddress, EmailError};
+pub use full_name::{FullName, FullNameError};
+pub use ids::{SessionId, UserId};
+pub use password::{CandidatePassword, Password, PasswordError, PasswordPolicy, StoredHash};
+pub use user::User;
+pub use validation::{ErrorCode, FieldError, ValidationErrors};
+
+/// Whether a string holds a character that has no place in user-supplied text.
+pub(crate) fn has_control_characters(value: &str) -> bool {
+    value.chars().any(char::is_control)
+}

@@ -1,0 +1,220 @@
+//! Storage: one trait per aggregate, one implementation per database, chosen at startup from
+//! the database URL. Each backend writes its own SQL plainly; rows become domain values only
+//! through the domain's parsers, so a corrupted row cannot produce an invalid `User`.
+
+mod database;
+mod portable;
+mod postgres;
+mod sqlite;
+
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
+
+pub use database::{Database, MigrationStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A unique constraint decided against the write (e.g. the email is taken).
+    #[error("a unique constraint rejected the write")]
+    Conflict,
+    /// The database is unreachable, busy, full or out of connections: worth retrying later.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// A stored row no longer parses into a domain value.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error")]
+    Other(#[source] sqlx::Error),
+}
+
+/// A user as it is about to be inserted.
+#[derive(Debug)]
+pub struct NewUserRecord {
+    pub id: UserId,
+    pub email: EmailAddress,
+    pub full_name: Option<FullName>,
+    pub password_hash: StoredHash,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user together with their password hash, for the few places that verify it.
+#[derive(Debug)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: StoredHash,
+}
+
+/// Field changes applied in one atomic statement; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    /// `Some(None)` clears the name.
+    pub full_name: Option<Option<FullName>>,
+    pub email: Option<EmailAddress>,
+    /// A new password hash; also bumps the token version so older access tokens stop working.
+    pub password_hash: Option<StoredHash>,
+}
+
+#[derive(Debug)]
+pub struct NewSession {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub created_at: OffsetDateTime,
+    pub user_agent: Option<String>,
+    pub ip: Option<IpAddr>,
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync + std::fmt::Debug {
+    /// Inserts a user; `RepoError::Conflict` when the email is taken.
+    async fn insert(&self, user: NewUserRecord) -> Result<User, RepoError>;
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
+    async fn find_credentials_by_email(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Option<Credentials>, RepoError>;
+    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>, RepoError>;
+    /// Applies `changes`; `Ok(None)` when the user no longer exists.
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError>;
+    /// Replaces a hash with a stronger one of the same password, unless it changed meanwhile.
+    async fn upgrade_password_hash(
+        &self,
+        id: UserId,
+        old: &StoredHash,
+        new: &StoredHash,
+    ) -> Result<(), RepoError>;
+    /// Deletes the user and, by cascade, their sessions. `false` when there was no such user.
+    async fn delete(&self, id: UserId) -> Result<bool, RepoError>;
+}
+
+#[async_trait]
+pub trait SessionRepository: Send + Sync + std::fmt::Debug {
+    async fn create(&self, session: NewSession) -> Result<(), RepoError>;
+    /// Revokes every live session of the user except `keep`; returns how many were revoked.
+    async fn revoke_all_except(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        now: OffsetDateTime,
+    ) -> Result<u64, RepoError>;
+}
+
+/// The columns of `users` as both backends return them.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    full_name: Option<String>,
+    is_active: bool,
+    token_version: i64,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = RepoError;
+
+    fn try_from(row: UserRow) -> Result<Self, RepoError> {
+        let corrupt = |what: &str| RepoError::Corrupt(format!("user {}: {what}", row.id));
+        Ok(User {
+            id: UserId::from_uuid(row.id),
+            email: EmailAddress::from_canonical(&row.email).map_err(|_| corrupt("email"))?,
+            full_name: row
+                .full_name
+                .as_deref()
+                .map(FullName::parse)
+                .transpose()
+                .map_err(|_| corrupt("full_name"))?,
+            is_active: row.is_active,
+            token_version: row.token_version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl TryFrom<CredentialsRow> for Credentials {
+    type Error = RepoError;
+
+    fn try_from(row: CredentialsRow) -> Result<Self, RepoError> {
+        Ok(Credentials {
+            user: row.user.try_into()?,
+            password_hash: StoredHash::new(row.password_hash),
+        })
+    }
+}
+
+/// Classifies a driver error: constraint conflicts and transient unavailability are answered
+/// differently from genuine bugs.
+fn classify(error: sqlx::Error) -> RepoError {
+    match &error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => RepoError::Unavailable(error),
+        sqlx::Error::Database(db) if db.is_unique_violation() => RepoError::Conflict,
+        sqlx::Error::Database(db) if is_transient(db.as_ref()) => RepoError::Unavailable(error),
+        _ => RepoError::Other(error),
+    }
+}
+
+fn is_transient(error: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = error.code() else {
+        return false;
+    };
+    if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        code.parse::<i32>().is_ok_and(is_transient_sqlite_code)
+    } else {
+        is_transient_sqlstate(&code)
+    }
+}
+
+/// SQLite primary result codes BUSY (5), LOCKED (6), IOERR (10) and FULL (13), including
+/// their extended forms (the primary code is the low byte).
+fn is_transient_sqlite_code(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6 | 10 | 13)
+}
+
+/// Postgres classes 08 (connection), 53 (resources), 57P (shutdown) and 40 (retry the
+/// transaction: serialisation failure, deadlock).
+fn is_transient_sqlstate(code: &str) -> bool {
+    ["08", "53", "57P", "40"].iter().any(|class| code.starts_with(class))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_database_codes_are_recognised() {
+        for code in [5, 261, 6, 13, 10, 3338] {
+            assert!(is_transient_sqlite_code(code), "{code}");
+        }
+        for code in [2067, 19, 1, 787] {
+            assert!(!is_transient_sqlite_code(code), "{code}");
+        }
+        for code in ["08006", "53300", "57P01", "40001", "40P01"] {
+            assert!(is_transient_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "42P01", "22021", "23503"] {
+            assert!(!is_transient_sqlstate(code), "{code}");
+        }
+    }
+}

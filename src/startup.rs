@@ -1,0 +1,212 @@
+//! Building the application from settings and running it until a shutdown signal.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::api::AppState;
+use crate::api::middleware::{
+    REQUEST_ID, TIMEOUT_STATUS, panic_response, record_response, render_problems, request_span,
+    security_headers,
+};
+use crate::api::v1::endpoints::{auth, health, jwks, users};
+use crate::core::clock::{Clock, SystemClock};
+use crate::core::config::Settings;
+use crate::core::security::{AccessTokens, KeyRing, PasswordHasher};
+use crate::repositories::Database;
+use crate::services::AccountService;
+
+/// Largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A built application: bound to its port, connected to its database, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    database: Database,
+}
+
+impl Application {
+    /// Connects, migrates (when `database.auto_migrate`), loads keys and binds the listener.
+    /// Binding here, before serving, is what lets tests use port 0 and never sleep.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let database = Database::connect(&settings.database_url(), &settings.database)
+            .await
+            .context("connect to the database")?;
+        if settings.database.auto_migrate {
+            database.migrate_up().await.context("apply database migrations")?;
+        }
+        let keys = Arc::new(KeyRing::load(settings).context("load signing keys")?);
+        let state = build_state(settings, database.clone(), keys, clock)?;
+        let router = router(state, settings);
+        let address = SocketAddr::new(settings.server.host, settings.server.port);
+        let listener =
+            TcpListener::bind(address).await.with_context(|| format!("bind {address}"))?;
+        Ok(Self { listener, router, database })
+    }
+
+    /// The pool the application uses, so operators' tools and tests can inspect or close it.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let address = self.local_addr()?;
+        tracing::info!(%address, backend = self.database.backend_name(), "serving");
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serve")?;
+        self.database.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn build_state(
+    settings: &Settings,
+    database: Database,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<AppState> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let hasher = PasswordHasher::new(PasswordHasher::recommended_params(), cores)
+        .context("initialise password hashing")?;
+    let auth = &settings.auth;
+    let tokens = Arc::new(AccessTokens::new(
+        Arc::clone(&keys),
+        &auth.issuer,
+        &auth.audience,
+        auth.access_token_ttl_secs,
+    ));
+    let accounts =
+        AccountService::new(database.users(), database.sessions(), hasher, tokens, clock);
+    // Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then
+    // fetched well before tokens it signed are common.
+    let jwks_max_age = (auth.access_token_ttl_secs / 3).max(60);
+    Ok(AppState {
+        accounts: Arc::new(accounts),
+        keys,
+        database,
+        password_policy: settings.password_policy(),
+        trusted_proxies: settings.trusted_proxies.clone().into(),
+        jwks_cache_control: HeaderValue::from_str(&format!("public, max-age={jwks_max_age}"))
+            .context("JWKS cache header")?,
+    })
+}
+
+/// The full router with every layer, exactly as production serves it.
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    let api_v1 = Router::new().nest("/auth", auth::router()).nest("/users", users::router());
+    let routes = Router::new()
+        .nest("/api/v1", api_v1)
+        .nest("/api/health", health::router())
+        .merge(jwks::router())
+        .with_state(state);
+    with_layers(routes, settings)
+}
+
+/// Wraps routes in the middleware every response passes through. Public so tests can check
+/// behaviour no production route should trigger on purpose (a panic, a slow handler).
+pub fn with_layers(routes: Router, settings: &Settings) -> Router {
+    let timeout = Duration::from_secs(settings.server.request_timeout_secs);
+    routes.layer(
+        // Outermost first: the request id exists before anything logs or fails, and every
+        // response, including a panic's or a timeout's, passes through the problem and
+        // header middleware on its way out.
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_request(())
+                    .on_response(record_response),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(middleware::from_fn(security_headers))
+            .layer(cors(settings))
+            .layer(middleware::from_fn(render_problems))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(TimeoutLayer::with_status_code(TIMEOUT_STATUS, timeout))
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
+}
+
+/// Exact-origin CORS: only configured origins are echoed, preflights are answered before any
+/// authentication runs, and there is never a wildcard.
+fn cors(settings: &Settings) -> CorsLayer {
+    let origins: Vec<HeaderValue> = settings
+        .cors
+        .allowed_origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
+        .max_age(Duration::from_secs(600))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,264 @@
+//! `TestApp`: the production application on port 0 with a fresh database, dropped afterwards.
+
+use std::sync::Arc;
+
+use fake::Fake;
+use fake::faker::internet::en::SafeEmail;
+use fake::faker::name::en::Name;
+use figment::Figment;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use warren::core::clock::{Clock, SystemClock};
+use warren::core::config::Settings;
+use warren::repositories::Database;
+use warren::startup::Application;
+
+/// Runs one async test body against both databases: `name::sqlite` and `name::postgres`.
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident: $app_type:ty) $body:block)+) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($app: $app_type) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+            }
+        }
+    )+};
+}
+pub(crate) use both_backends;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the Postgres tests create their throwaway databases.
+fn postgres_admin_url() -> String {
+    std::env::var("POSTGRES_TEST_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A Postgres database created for one test and dropped when the test ends, pass or fail.
+struct ThrowawayDatabase {
+    name: String,
+}
+
+impl ThrowawayDatabase {
+    async fn create() -> (Self, String) {
+        let name = format!("warren_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = postgres_admin_url();
+        let mut connection = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("Postgres is reachable (set POSTGRES_TEST_URL)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut connection)
+            .await
+            .expect("create test database");
+        let url = match admin.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("POSTGRES_TEST_URL must name a database"),
+        };
+        (Self { name }, url)
+    }
+}
+
+impl Drop for ThrowawayDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any runtime we may block, so drop the database from a thread.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let mut connection = sqlx::PgConnection::connect(&postgres_admin_url()).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut connection)
+                .await?;
+                Ok::<_, sqlx::Error>(())
+            })?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: Database,
+    pub settings: Settings,
+    _data_dir: tempfile::TempDir,
+    _postgres: Option<ThrowawayDatabase>,
+}
+
+/// A signed-up user and the password they chose.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub email: String,
+    pub password: String,
+    pub full_name: String,
+}
+
+impl TestUser {
+    pub fn generate() -> Self {
+        Self {
+            email: SafeEmail().fake(),
+            password: format!("{} {}", uuid::Uuid::now_v7().simple(), "staple battery"),
+            full_name: Name().fake(),
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |figment| figment).await
+    }
+
+    /// Spawns with extra configuration layered over the test defaults.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(Figment) -> Figment) -> Self {
+        Self::spawn_full(backend, configure, Arc::new(SystemClock)).await
+    }
+
+    pub async fn spawn_full(
+        backend: Backend,
+        configure: impl FnOnce(Figment) -> Figment,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let data_dir = tempfile::tempdir().expect("temporary data dir");
+        let (postgres, url) = match backend {
+            Backend::Sqlite => (None, format!("sqlite://{}/warren.db", data_dir.path().display())),
+            Backend::Postgres => {
+                let (database, url) = ThrowawayDatabase::create().await;
+                (Some(database), url)
+            }
+        };
+        let figment = Settings::figment(&data_dir.path().join("absent.toml"))
+            .merge(("server.port", 0))
+            .merge(("data_dir", data_dir.path()))
+            .merge(("database.url", url))
+            .merge(("database.max_connections", 4));
+        let settings =
+            Settings::from_figment(&configure(figment)).expect("test settings are valid");
+        let application =
+            Application::build_with_clock(&settings, clock).await.expect("application builds");
+        let address = format!("http://{}", application.local_addr().expect("bound"));
+        let database = application.database().clone();
+        tokio::spawn(application.run_until(std::future::pending()));
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            database,
+            settings,
+            _data_dir: data_dir,
+            _postgres: postgres,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
+    }
+
+    pub async fn signup(&self, user: &TestUser) -> Response {
+        let body =
+            json!({"email": user.email, "password": user.password, "full_name": user.full_name});
+        self.post_json("/api/v1/auth/signup", &body).await
+    }
+
+    pub async fn signin(&self, email: &str, password: &str) -> Response {
+        self.post_json("/api/v1/auth/signin", &json!({"email": email, "password": password})).await
+    }
+
+    /// Signs a fresh user up and in; returns the user and their access token.
+    pub async fn signed_in_user(&self) -> (TestUser, String) {
+        let user = TestUser::generate();
+        assert_eq!(self.signup(&user).await.status(), StatusCode::CREATED);
+        let token = self.token_for(&user.email, &user.password).await;
+        (user, token)
+    }
+
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        let response = self.signin(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "signin of {email}");
+        let body: Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    pub async fn me(&self, token: &str) -> Response {
+        self.client
+            .get(self.url("/api/v1/users/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch_me(&self, token: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url("/api/v1/users/me"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete_me(&self, token: &str, current_password: &str) -> Response {
+        self.client
+            .delete(self.url("/api/v1/users/me"))
+            .bearer_auth(token)
+            .json(&json!({"current_password": current_password}))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response.headers()["content-type"].to_str().expect("ascii").to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = response.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["request_id"], request_id.as_str());
+    for key in ["type", "title", "detail"] {
+        assert!(body[key].is_string(), "problem lacks {key}: {body}");
+    }
+    body
+}
+
+/// The `field` codes of a validation problem.
+pub fn field_codes(problem: &Value) -> Vec<(String, String)> {
+    problem["errors"]
+        .as_array()
+        .expect("errors array")
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().expect("field").to_owned(),
+                e["code"].as_str().expect("code").to_owned(),
+            )
+        })
+        .collect()
+}
