@@ -24,12 +24,12 @@ use crate::api::middleware::{
     REQUEST_ID, TIMEOUT_STATUS, panic_response, record_response, render_problems, request_span,
     security_headers,
 };
-use crate::api::v1::endpoints::{auth, health, jwks, users};
+use crate::api::v1::endpoints::{auth, health, jwks, sessions, users};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
-use crate::core::security::{AccessTokens, KeyRing, PasswordHasher};
+use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
 use crate::repositories::Database;
-use crate::services::AccountService;
+use crate::services::{AccountService, SessionPolicy, SessionService};
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -114,13 +114,28 @@ fn build_state(
         &auth.audience,
         auth.access_token_ttl_secs,
     ));
-    let accounts =
-        AccountService::new(database.users(), database.sessions(), hasher, tokens, clock);
+    let policy = SessionPolicy {
+        idle: seconds(auth.refresh_idle_ttl_secs),
+        absolute: seconds(auth.refresh_absolute_ttl_secs),
+        reuse_grace: seconds(auth.refresh_reuse_grace_secs),
+    };
+    let refresh = RefreshTokens::new(keys.derive_secret("refresh-token-successor"));
+    let users = database.users();
+    let sessions = Arc::new(SessionService::new(
+        database.sessions(),
+        Arc::clone(&users),
+        tokens,
+        refresh,
+        policy,
+        Arc::clone(&clock),
+    ));
+    let accounts = AccountService::new(users, Arc::clone(&sessions), hasher, clock);
     // Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then
     // fetched well before tokens it signed are common.
     let jwks_max_age = (auth.access_token_ttl_secs / 3).max(60);
     Ok(AppState {
         accounts: Arc::new(accounts),
+        sessions,
         keys,
         database,
         password_policy: settings.password_policy(),
@@ -132,7 +147,10 @@ fn build_state(
 
 /// The full router with every layer, exactly as production serves it.
 pub fn router(state: AppState, settings: &Settings) -> Router {
-    let api_v1 = Router::new().nest("/auth", auth::router()).nest("/users", users::router());
+    let api_v1 = Router::new()
+        .nest("/auth", auth::router())
+        .nest("/users", users::router())
+        .nest("/users/me/sessions", sessions::router());
     let routes = Router::new()
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())
@@ -184,6 +202,10 @@ fn cors(settings: &Settings) -> CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
         .max_age(Duration::from_secs(600))
+}
+
+fn seconds(secs: u64) -> time::Duration {
+    time::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 async fn shutdown_signal() {

@@ -29,6 +29,8 @@ pub enum AppError {
     Unauthenticated,
     #[error("invalid email or password")]
     InvalidCredentials,
+    #[error("unknown, expired or revoked refresh token")]
+    InvalidRefreshToken,
     #[error("the current password is wrong")]
     ReauthenticationFailed,
     #[error("the email address is already registered")]
@@ -149,6 +151,12 @@ impl AppError {
                 "Invalid credentials",
                 "the email or password is incorrect",
             ),
+            Self::InvalidRefreshToken => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_refresh_token",
+                "Invalid refresh token",
+                "the refresh token is unknown, expired, rotated or revoked; sign in again",
+            ),
             Self::ReauthenticationFailed => Problem::new(
                 StatusCode::FORBIDDEN,
                 "reauthentication_failed",
@@ -180,6 +188,7 @@ impl From<AccountError> for AppError {
             AccountError::InvalidCredentials => Self::InvalidCredentials,
             AccountError::ReauthenticationFailed => Self::ReauthenticationFailed,
             AccountError::Unauthenticated => Self::Unauthenticated,
+            AccountError::InvalidRefreshToken => Self::InvalidRefreshToken,
             AccountError::Validation(errors) => Self::Validation(errors),
             AccountError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
@@ -200,7 +209,7 @@ impl IntoResponse for AppError {
         let mut response = problem.status.into_response();
         let headers = response.headers_mut();
         match self {
-            Self::Unauthenticated | Self::InvalidCredentials => {
+            Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidRefreshToken => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             Self::Unavailable => {

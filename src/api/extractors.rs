@@ -111,7 +111,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = bearer_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
-        let caller = state.accounts.authenticate(token).await?;
+        let caller = state.sessions.authenticate(token).await?;
         Ok(Self(caller))
     }
 }

@@ -7,11 +7,12 @@ use ipnet::IpNet;
 use crate::core::security::KeyRing;
 use crate::domain::PasswordPolicy;
 use crate::repositories::Database;
-use crate::services::AccountService;
+use crate::services::{AccountService, SessionService};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub accounts: Arc<AccountService>,
+    pub sessions: Arc<SessionService>,
     pub keys: Arc<KeyRing>,
     pub database: Database,
     pub password_policy: PasswordPolicy,

@@ -67,6 +67,13 @@ pub struct AuthSettings {
     pub issuer: String,
     pub audience: String,
     pub access_token_ttl_secs: u64,
+    /// A refresh token unused for this long expires.
+    pub refresh_idle_ttl_secs: u64,
+    /// No session outlives this, however often it is refreshed.
+    pub refresh_absolute_ttl_secs: u64,
+    /// A rotated refresh token presented again within this many seconds gets the same
+    /// successor (two tabs racing); later, it revokes the whole session as stolen.
+    pub refresh_reuse_grace_secs: u64,
     /// PKCS#8 PEM Ed25519 private key. Unset in development: generated under `data_dir/keys/`.
     pub signing_key_file: Option<PathBuf>,
     /// Older keys (public or private PEM) still accepted and published in the JWKS.
@@ -133,6 +140,9 @@ fn defaults() -> serde_json::Value {
             "issuer": "http://localhost:8000",
             "audience": "warren",
             "access_token_ttl_secs": 900,
+            "refresh_idle_ttl_secs": 1_209_600,
+            "refresh_absolute_ttl_secs": 2_592_000,
+            "refresh_reuse_grace_secs": 10,
             "verification_key_files": [],
         },
         "password": { "min_length": PasswordPolicy::DEFAULT_MIN_LENGTH },
@@ -222,6 +232,15 @@ impl Settings {
                 "auth.access_token_ttl_secs: must be between 60 and 86400",
             ),
             (
+                (60..=self.auth.refresh_absolute_ttl_secs)
+                    .contains(&self.auth.refresh_idle_ttl_secs),
+                "auth.refresh_idle_ttl_secs: must be at least 60 and at most auth.refresh_absolute_ttl_secs",
+            ),
+            (
+                self.auth.refresh_reuse_grace_secs <= 60,
+                "auth.refresh_reuse_grace_secs: must be at most 60",
+            ),
+            (
                 PasswordPolicy::new(self.password.min_length).is_some(),
                 "password.min_length: must be between 8 and 128",
             ),
@@ -299,6 +318,9 @@ mod tests {
             assert_eq!(settings.auth.issuer, "http://localhost:8000");
             assert_eq!(settings.auth.audience, "warren");
             assert_eq!(settings.auth.access_token_ttl_secs, 900);
+            assert_eq!(settings.auth.refresh_idle_ttl_secs, 1_209_600);
+            assert_eq!(settings.auth.refresh_absolute_ttl_secs, 2_592_000);
+            assert_eq!(settings.auth.refresh_reuse_grace_secs, 10);
             assert_eq!(settings.password.min_length, 12);
             assert_eq!(settings.log_format(), LogFormat::Pretty);
             Ok(())

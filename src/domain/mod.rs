@@ -5,6 +5,7 @@ mod email;
 mod full_name;
 mod ids;
 mod password;
+mod session;
 mod user;
 mod validation;
 
@@ -12,6 +13,7 @@ pub use email::{EmailAddress, EmailError};
 pub use full_name::{FullName, FullNameError};
 pub use ids::{SessionId, UserId};
 pub use password::{CandidatePassword, Password, PasswordError, PasswordPolicy, StoredHash};
+pub use session::{RefreshTokenHash, Session};
 pub use user::User;
 pub use validation::{ErrorCode, FieldError, ValidationErrors};
 

@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
+use crate::domain::{
+    EmailAddress, FullName, RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
+};
 
 pub use database::{Database, MigrationStatus};
 
@@ -57,6 +59,8 @@ pub struct UserChanges {
     pub email: Option<EmailAddress>,
     /// A new password hash; also bumps the token version so older access tokens stop working.
     pub password_hash: Option<StoredHash>,
+    /// Bumps the token version without other changes (sign out everywhere).
+    pub revoke_tokens: bool,
 }
 
 #[derive(Debug)]
@@ -64,8 +68,49 @@ pub struct NewSession {
     pub id: SessionId,
     pub user_id: UserId,
     pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
     pub user_agent: Option<String>,
     pub ip: Option<IpAddr>,
+}
+
+#[derive(Debug)]
+pub struct NewRefreshToken {
+    pub hash: RefreshTokenHash,
+    pub issued_at: OffsetDateTime,
+    /// Idle expiry of this one token.
+    pub expires_at: OffsetDateTime,
+}
+
+/// Whether a session still stands, as read from storage; the caller compares with its clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLiveness {
+    pub revoked: bool,
+    pub expires_at: OffsetDateTime,
+}
+
+impl SessionLiveness {
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        !self.revoked && self.expires_at > now
+    }
+}
+
+/// A stored refresh token and the state of its session.
+#[derive(Debug, Clone)]
+pub struct RefreshTokenState {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub expires_at: OffsetDateTime,
+    pub rotated_at: Option<OffsetDateTime>,
+    pub session: SessionLiveness,
+}
+
+/// The outcome of presenting a refresh token for rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// This call rotated the token; the successor is stored.
+    Rotated { session_id: SessionId, user_id: UserId },
+    /// Unknown, expired, revoked, or already rotated: nothing changed.
+    Refused,
 }
 
 #[async_trait]
@@ -73,6 +118,12 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     /// Inserts a user; `RepoError::Conflict` when the email is taken.
     async fn insert(&self, user: NewUserRecord) -> Result<User, RepoError>;
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
+    /// The user together with the state of one of their sessions; `None` when either is gone.
+    async fn find_with_session(
+        &self,
+        id: UserId,
+        session: SessionId,
+    ) -> Result<Option<(User, SessionLiveness)>, RepoError>;
     async fn find_credentials_by_email(
         &self,
         email: &EmailAddress,
@@ -98,7 +149,22 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
 
 #[async_trait]
 pub trait SessionRepository: Send + Sync + std::fmt::Debug {
-    async fn create(&self, session: NewSession) -> Result<(), RepoError>;
+    /// Opens a session with its first refresh token, atomically.
+    async fn create(&self, session: NewSession, root: NewRefreshToken) -> Result<(), RepoError>;
+    /// Exchanges `presented` for `successor` in one transaction, unless the token is unknown,
+    /// expired, already rotated, or its session is revoked or expired. Of any number of
+    /// concurrent calls for one token, at most one rotates.
+    async fn rotate(
+        &self,
+        presented: &RefreshTokenHash,
+        successor: NewRefreshToken,
+    ) -> Result<Rotation, RepoError>;
+    async fn find_refresh_token(
+        &self,
+        hash: &RefreshTokenHash,
+    ) -> Result<Option<RefreshTokenState>, RepoError>;
+    /// Revokes one session, ending its refresh family.
+    async fn revoke(&self, session: SessionId, now: OffsetDateTime) -> Result<(), RepoError>;
     /// Revokes every live session of the user except `keep`; returns how many were revoked.
     async fn revoke_all_except(
         &self,
@@ -106,6 +172,8 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
         keep: Option<SessionId>,
         now: OffsetDateTime,
     ) -> Result<u64, RepoError>;
+    /// The user's sessions that were not revoked, oldest first (expired ones included).
+    async fn list_unrevoked(&self, user: UserId) -> Result<Vec<Session>, RepoError>;
 }
 
 /// The columns of `users` as both backends return them.
@@ -125,6 +193,64 @@ struct CredentialsRow {
     #[sqlx(flatten)]
     user: UserRow,
     password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserSessionRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    session_revoked: bool,
+    session_expires_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    created_at: OffsetDateTime,
+    last_used_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    user_agent: Option<String>,
+    ip: Option<String>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Session {
+            id: SessionId::from_uuid(row.id),
+            user_id: UserId::from_uuid(row.user_id),
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            user_agent: row.user_agent,
+            ip: row.ip,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RefreshTokenRow {
+    session_id: Uuid,
+    user_id: Uuid,
+    expires_at: OffsetDateTime,
+    rotated_at: Option<OffsetDateTime>,
+    session_revoked: bool,
+    session_expires_at: OffsetDateTime,
+}
+
+impl From<RefreshTokenRow> for RefreshTokenState {
+    fn from(row: RefreshTokenRow) -> Self {
+        RefreshTokenState {
+            session_id: SessionId::from_uuid(row.session_id),
+            user_id: UserId::from_uuid(row.user_id),
+            expires_at: row.expires_at,
+            rotated_at: row.rotated_at,
+            session: SessionLiveness {
+                revoked: row.session_revoked,
+                expires_at: row.session_expires_at,
+            },
+        }
+    }
 }
 
 impl TryFrom<UserRow> for User {

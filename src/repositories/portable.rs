@@ -11,16 +11,17 @@ macro_rules! user_columns {
     };
 }
 
-/// Defines `$users` and `$sessions` over `$pool`.
+/// Defines `$users` and `$sessions` for database `$db`; transactions that read then write open
+/// with `$begin` (SQLite needs `BEGIN IMMEDIATE` to take the write lock up front).
 macro_rules! portable_repositories {
-    ($users:ident, $sessions:ident, $pool:ty) => {
+    ($users:ident, $sessions:ident, $db:ty, $begin:literal) => {
         #[derive(Debug, Clone)]
         pub struct $users {
-            pool: $pool,
+            pool: sqlx::Pool<$db>,
         }
 
         impl $users {
-            pub fn new(pool: $pool) -> Self {
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
                 Self { pool }
             }
         }
@@ -60,6 +61,35 @@ macro_rules! portable_repositories {
                 .await
                 .map_err(classify)?
                 .map(User::try_from)
+                .transpose()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn find_with_session(
+                &self,
+                id: UserId,
+                session: SessionId,
+            ) -> Result<Option<(User, SessionLiveness)>, RepoError> {
+                let row: Option<UserSessionRow> = sqlx::query_as(
+                    "SELECT u.id, u.email, u.full_name, u.is_active, u.token_version, \
+                            u.created_at, u.updated_at, \
+                            s.revoked_at IS NOT NULL AS session_revoked, \
+                            s.expires_at AS session_expires_at \
+                     FROM users u JOIN sessions s ON s.user_id = u.id \
+                     WHERE u.id = $1 AND s.id = $2",
+                )
+                .bind(id.as_uuid())
+                .bind(session.as_uuid())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
+                row.map(|row| {
+                    let liveness = SessionLiveness {
+                        revoked: row.session_revoked,
+                        expires_at: row.session_expires_at,
+                    };
+                    Ok((User::try_from(row.user)?, liveness))
+                })
                 .transpose()
             }
 
@@ -120,7 +150,7 @@ macro_rules! portable_repositories {
                 .bind(changes.full_name.flatten().map(|n| n.as_str().to_owned()))
                 .bind(changes.email.as_ref().map(EmailAddress::as_str))
                 .bind(changes.password_hash.as_ref().map(StoredHash::as_str))
-                .bind(i64::from(changes.password_hash.is_some()))
+                .bind(i64::from(changes.password_hash.is_some() || changes.revoke_tokens))
                 .bind(now)
                 .bind(id.as_uuid())
                 .fetch_optional(&self.pool)
@@ -160,11 +190,11 @@ macro_rules! portable_repositories {
 
         #[derive(Debug, Clone)]
         pub struct $sessions {
-            pool: $pool,
+            pool: sqlx::Pool<$db>,
         }
 
         impl $sessions {
-            pub fn new(pool: $pool) -> Self {
+            pub fn new(pool: sqlx::Pool<$db>) -> Self {
                 Self { pool }
             }
         }
@@ -172,16 +202,97 @@ macro_rules! portable_repositories {
         #[async_trait]
         impl SessionRepository for $sessions {
             #[tracing::instrument(skip_all)]
-            async fn create(&self, session: NewSession) -> Result<(), RepoError> {
+            async fn create(&self, session: NewSession, root: NewRefreshToken) -> Result<(), RepoError> {
+                let mut tx = self.pool.begin_with($begin).await.map_err(classify)?;
                 sqlx::query(
-                    "INSERT INTO sessions (id, user_id, created_at, last_used_at, user_agent, ip) \
-                     VALUES ($1, $2, $3, $3, $4, $5)",
+                    "INSERT INTO sessions \
+                     (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
+                     VALUES ($1, $2, $3, $3, $4, $5, $6)",
                 )
                 .bind(session.id.as_uuid())
                 .bind(session.user_id.as_uuid())
                 .bind(session.created_at)
+                .bind(session.expires_at)
                 .bind(session.user_agent)
                 .bind(session.ip.map(|ip| ip.to_string()))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                insert_refresh_token(&mut tx, session.id, &root).await?;
+                tx.commit().await.map_err(classify)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn rotate(
+                &self,
+                presented: &RefreshTokenHash,
+                successor: NewRefreshToken,
+            ) -> Result<Rotation, RepoError> {
+                let now = successor.issued_at;
+                let mut tx = self.pool.begin_with($begin).await.map_err(classify)?;
+                // The conditional update is the arbiter between racing refreshes: exactly one
+                // of them finds `rotated_at` still empty.
+                let claimed: Option<(Uuid, OffsetDateTime)> = sqlx::query_as(
+                    "UPDATE refresh_tokens SET rotated_at = $1 \
+                     WHERE token_hash = $2 AND rotated_at IS NULL \
+                     RETURNING session_id, expires_at",
+                )
+                .bind(now)
+                .bind(presented.as_bytes().as_slice())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+                let Some((session_id, token_expires_at)) = claimed else {
+                    return Ok(Rotation::Refused);
+                };
+                let session: Option<(Uuid, bool, OffsetDateTime)> = sqlx::query_as(
+                    "UPDATE sessions SET last_used_at = $1 WHERE id = $2 \
+                     RETURNING user_id, revoked_at IS NOT NULL, expires_at",
+                )
+                .bind(now)
+                .bind(session_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+                let Some((user_id, revoked, session_expires_at)) = session else {
+                    return Ok(Rotation::Refused);
+                };
+                // Expiry is compared here rather than in SQL: SQLite stores times as text.
+                if revoked || token_expires_at <= now || session_expires_at <= now {
+                    return Ok(Rotation::Refused); // dropping `tx` rolls everything back
+                }
+                let session_id = SessionId::from_uuid(session_id);
+                insert_refresh_token(&mut tx, session_id, &successor).await?;
+                tx.commit().await.map_err(classify)?;
+                Ok(Rotation::Rotated { session_id, user_id: UserId::from_uuid(user_id) })
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn find_refresh_token(
+                &self,
+                hash: &RefreshTokenHash,
+            ) -> Result<Option<RefreshTokenState>, RepoError> {
+                let row: Option<RefreshTokenRow> = sqlx::query_as(
+                    "SELECT t.session_id, s.user_id, t.expires_at, t.rotated_at, \
+                            s.revoked_at IS NOT NULL AS session_revoked, \
+                            s.expires_at AS session_expires_at \
+                     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+                     WHERE t.token_hash = $1",
+                )
+                .bind(hash.as_bytes().as_slice())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
+                Ok(row.map(RefreshTokenState::from))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn revoke(&self, session: SessionId, now: OffsetDateTime) -> Result<(), RepoError> {
+                sqlx::query(
+                    "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(session.as_uuid())
                 .execute(&self.pool)
                 .await
                 .map_err(classify)?;
@@ -207,6 +318,38 @@ macro_rules! portable_repositories {
                 .map_err(classify)?;
                 Ok(result.rows_affected())
             }
+
+            #[tracing::instrument(skip_all)]
+            async fn list_unrevoked(&self, user: UserId) -> Result<Vec<Session>, RepoError> {
+                let rows: Vec<SessionRow> = sqlx::query_as(
+                    "SELECT id, user_id, created_at, last_used_at, expires_at, user_agent, ip \
+                     FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id",
+                )
+                .bind(user.as_uuid())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(classify)?;
+                Ok(rows.into_iter().map(Session::from).collect())
+            }
+        }
+
+        async fn insert_refresh_token(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            session: SessionId,
+            token: &NewRefreshToken,
+        ) -> Result<(), RepoError> {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(token.hash.as_bytes().as_slice())
+            .bind(session.as_uuid())
+            .bind(token.issued_at)
+            .bind(token.expires_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(classify)?;
+            Ok(())
         }
     };
 }

@@ -1,14 +1,15 @@
 //! Postgres implementations of the repositories.
 
 use async_trait::async_trait;
-use sqlx::PgPool;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use super::portable::{portable_repositories, user_columns};
 use super::{
-    Credentials, CredentialsRow, NewSession, NewUserRecord, RepoError, SessionRepository,
-    UserChanges, UserRepository, UserRow, classify,
+    Credentials, CredentialsRow, NewRefreshToken, NewSession, NewUserRecord, RefreshTokenRow,
+    RefreshTokenState, RepoError, Rotation, SessionLiveness, SessionRepository, SessionRow,
+    UserChanges, UserRepository, UserRow, UserSessionRow, classify,
 };
-use crate::domain::{EmailAddress, SessionId, StoredHash, User, UserId};
+use crate::domain::{EmailAddress, RefreshTokenHash, Session, SessionId, StoredHash, User, UserId};
 
-portable_repositories!(PgUsers, PgSessions, PgPool);
+portable_repositories!(PgUsers, PgSessions, sqlx::Postgres, "BEGIN");

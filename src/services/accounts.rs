@@ -1,18 +1,16 @@
-//! Accounts: signing up, signing in, authenticating access tokens, changing and deleting.
+//! Accounts: signing up, checking credentials at signin, changing and deleting.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::sessions::{SessionService, SignedIn};
 use crate::core::clock::Clock;
-use crate::core::security::{
-    AccessTokens, HashError, IssuedAccessToken, PasswordHasher, TokenError, Verification,
-};
+use crate::core::security::{HashError, PasswordHasher, Verification};
 use crate::domain::{
-    CandidatePassword, EmailAddress, FullName, Password, SessionId, User, UserId, ValidationErrors,
+    CandidatePassword, EmailAddress, FullName, Password, SessionId, StoredHash, User, UserId,
+    ValidationErrors,
 };
-use crate::repositories::{
-    NewSession, NewUserRecord, RepoError, SessionRepository, UserChanges, UserRepository,
-};
+use crate::repositories::{NewUserRecord, RepoError, UserChanges, UserRepository};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -25,6 +23,8 @@ pub enum AccountError {
     ReauthenticationFailed,
     #[error("missing, invalid or revoked access token")]
     Unauthenticated,
+    #[error("unknown, expired or revoked refresh token")]
+    InvalidRefreshToken,
     #[error(transparent)]
     Validation(#[from] ValidationErrors),
     #[error("the database is unavailable")]
@@ -62,13 +62,6 @@ pub struct NewAccount {
     pub full_name: Option<FullName>,
 }
 
-#[derive(Debug)]
-pub struct SignedIn {
-    pub user: User,
-    pub session_id: SessionId,
-    pub access_token: IssuedAccessToken,
-}
-
 /// The caller behind a verified access token.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
@@ -98,21 +91,19 @@ impl ProfileUpdate {
 #[derive(Debug)]
 pub struct AccountService {
     users: Arc<dyn UserRepository>,
-    sessions: Arc<dyn SessionRepository>,
+    sessions: Arc<SessionService>,
     hasher: PasswordHasher,
-    tokens: Arc<AccessTokens>,
     clock: Arc<dyn Clock>,
 }
 
 impl AccountService {
     pub fn new(
         users: Arc<dyn UserRepository>,
-        sessions: Arc<dyn SessionRepository>,
+        sessions: Arc<SessionService>,
         hasher: PasswordHasher,
-        tokens: Arc<AccessTokens>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { users, sessions, hasher, tokens, clock }
+        Self { users, sessions, hasher, clock }
     }
 
     pub async fn sign_up(&self, account: NewAccount) -> Result<User, AccountError> {
@@ -154,35 +145,7 @@ impl AccountService {
         if needs_rehash {
             self.upgrade_hash(user.id, &credentials.password_hash, password).await;
         }
-        let session_id = SessionId::generate();
-        let now = self.clock.now();
-        let session = NewSession {
-            id: session_id,
-            user_id: user.id,
-            created_at: now,
-            user_agent: client.user_agent,
-            ip: client.ip,
-        };
-        self.sessions.create(session).await?;
-        let access_token = self.issue_token(&user, session_id)?;
-        tracing::info!(audit = "signin", user_id = %user.id, session_id = %session_id, "signed in");
-        Ok(SignedIn { user, session_id, access_token })
-    }
-
-    /// Resolves a bearer token to its user, refusing tokens whose version is stale (password
-    /// changed, account deleted) or whose account is inactive.
-    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AccountError> {
-        let claims = self.tokens.verify(token, self.clock.now()).map_err(|error| {
-            tracing::debug!(%error, "access token refused");
-            AccountError::Unauthenticated
-        })?;
-        let user = self
-            .users
-            .find_by_id(claims.user_id())
-            .await?
-            .filter(|user| user.is_active && user.token_version == claims.ver)
-            .ok_or(AccountError::Unauthenticated)?;
-        Ok(Authenticated { user, session_id: claims.session_id() })
+        self.sessions.open(user, client).await
     }
 
     /// Applies a profile update. A new password bumps the token version (so every access token
@@ -211,8 +174,12 @@ impl AccountService {
         };
         let password_changed = password_hash.is_some();
         let email_changed = update.email.is_some();
-        let changes =
-            UserChanges { full_name: update.full_name, email: update.email, password_hash };
+        let changes = UserChanges {
+            full_name: update.full_name,
+            email: update.email,
+            password_hash,
+            revoke_tokens: false,
+        };
         let user = self
             .users
             .update(caller.user.id, changes, self.clock.now())
@@ -220,9 +187,7 @@ impl AccountService {
             .map_err(email_conflict)?
             .ok_or(AccountError::Unauthenticated)?;
         if password_changed {
-            self.sessions
-                .revoke_all_except(user.id, Some(caller.session_id), self.clock.now())
-                .await?;
+            self.sessions.revoke_others(user.id, caller.session_id).await?;
             tracing::info!(audit = "password_change", user_id = %user.id, "password changed");
         }
         if email_changed {
@@ -261,12 +226,7 @@ impl AccountService {
     }
 
     /// Rehashes with today's parameters. Best effort: a failure leaves the old, still valid hash.
-    async fn upgrade_hash(
-        &self,
-        user: UserId,
-        old: &crate::domain::StoredHash,
-        password: &CandidatePassword,
-    ) {
+    async fn upgrade_hash(&self, user: UserId, old: &StoredHash, password: &CandidatePassword) {
         let result = async {
             let password = Password::rehashable(password);
             let new = self.hasher.hash(&password).await?;
@@ -278,16 +238,6 @@ impl AccountService {
             Ok(()) => tracing::info!(user_id = %user, "password hash upgraded"),
             Err(error) => tracing::warn!(user_id = %user, %error, "password hash upgrade failed"),
         }
-    }
-
-    fn issue_token(
-        &self,
-        user: &User,
-        session: SessionId,
-    ) -> Result<IssuedAccessToken, AccountError> {
-        self.tokens
-            .issue(user.id, session, user.token_version, self.clock.now())
-            .map_err(|e: TokenError| AccountError::Internal(anyhow::Error::new(e)))
     }
 }
 

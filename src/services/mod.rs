@@ -2,7 +2,9 @@
 //! own small error enums; they know nothing of HTTP.
 
 mod accounts;
+mod sessions;
 
 pub use accounts::{
-    AccountError, AccountService, Authenticated, ClientContext, NewAccount, ProfileUpdate, SignedIn,
+    AccountError, AccountService, Authenticated, ClientContext, NewAccount, ProfileUpdate,
 };
+pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};

@@ -9,6 +9,7 @@ use figment::Figment;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection;
+use time::OffsetDateTime;
 use warren::core::clock::{Clock, SystemClock};
 use warren::core::config::Settings;
 use warren::repositories::Database;
@@ -97,11 +98,51 @@ impl Drop for ThrowawayDatabase {
     }
 }
 
+/// The real clock plus an offset tests can move forward, to cross expiry boundaries without
+/// sleeping.
+#[derive(Debug, Clone, Default)]
+pub struct TestClock(Arc<std::sync::Mutex<time::Duration>>);
+
+impl TestClock {
+    pub fn advance(&self, by: time::Duration) {
+        *self.0.lock().expect("clock lock") += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        SystemClock.now() + *self.0.lock().expect("clock lock")
+    }
+}
+
+struct RunningServer {
+    port: u16,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn start(figment: &Figment, clock: &TestClock) -> (Settings, Database, RunningServer) {
+    let settings = Settings::from_figment(figment).expect("test settings are valid");
+    let application = Application::build_with_clock(&settings, Arc::new(clock.clone()))
+        .await
+        .expect("application builds");
+    let port = application.local_addr().expect("bound").port();
+    let database = application.database().clone();
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(application.run_until(async {
+        let _ = stopped.await;
+    }));
+    (settings, database, RunningServer { port, shutdown, task })
+}
+
 pub struct TestApp {
     pub address: String,
+    pub clock: TestClock,
     pub client: reqwest::Client,
     pub database: Database,
     pub settings: Settings,
+    figment: Figment,
+    server: Option<RunningServer>,
     _data_dir: tempfile::TempDir,
     _postgres: Option<ThrowawayDatabase>,
 }
@@ -131,14 +172,7 @@ impl TestApp {
 
     /// Spawns with extra configuration layered over the test defaults.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(Figment) -> Figment) -> Self {
-        Self::spawn_full(backend, configure, Arc::new(SystemClock)).await
-    }
-
-    pub async fn spawn_full(
-        backend: Backend,
-        configure: impl FnOnce(Figment) -> Figment,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+        let clock = TestClock::default();
         let data_dir = tempfile::tempdir().expect("temporary data dir");
         let (postgres, url) = match backend {
             Backend::Sqlite => (None, format!("sqlite://{}/warren.db", data_dir.path().display())),
@@ -152,21 +186,36 @@ impl TestApp {
             .merge(("data_dir", data_dir.path()))
             .merge(("database.url", url))
             .merge(("database.max_connections", 4));
-        let settings =
-            Settings::from_figment(&configure(figment)).expect("test settings are valid");
-        let application =
-            Application::build_with_clock(&settings, clock).await.expect("application builds");
-        let address = format!("http://{}", application.local_addr().expect("bound"));
-        let database = application.database().clone();
-        tokio::spawn(application.run_until(std::future::pending()));
+        let figment = configure(figment);
+        let (settings, database, server) = start(&figment, &clock).await;
         Self {
-            address,
+            address: format!("http://127.0.0.1:{}", server.port),
+            clock,
             client: reqwest::Client::new(),
             database,
             settings,
+            figment,
+            server: Some(server),
             _data_dir: data_dir,
             _postgres: postgres,
         }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same port and database with
+    /// `configure` layered on top, as an operator's restart would.
+    pub async fn restart_with(&mut self, configure: impl FnOnce(Figment) -> Figment) {
+        let port = self.stop().await;
+        let figment = configure(self.figment.clone()).merge(("server.port", port));
+        let (settings, database, server) = start(&figment, &self.clock).await;
+        (self.settings, self.database, self.server) = (settings, database, Some(server));
+    }
+
+    /// Stops the server (connections closed, pool closed) and returns the port it used.
+    pub async fn stop(&mut self) -> u16 {
+        let server = self.server.take().expect("server is running");
+        let _ = server.shutdown.send(());
+        server.task.await.expect("server task").expect("server stopped cleanly");
+        server.port
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -200,6 +249,24 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::OK, "signin of {email}");
         let body: Value = response.json().await.expect("json");
         body["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// Signs in and returns the whole token response.
+    pub async fn signin_body(&self, user: &TestUser, user_agent: &str) -> Value {
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/signin"))
+            .header("user-agent", user_agent)
+            .json(&json!({"email": user.email, "password": user.password}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh_token})).await
     }
 
     pub async fn me(&self, token: &str) -> Response {

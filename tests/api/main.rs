@@ -3,9 +3,16 @@
 
 mod helpers;
 
+/// The example consumer, compiled into the tests so they can start it in-process.
+#[path = "../../examples/recommendation_service.rs"]
+#[allow(dead_code)]
+mod recommendation_service;
+
 mod auth;
+mod consumer;
 mod errors;
 mod health;
 mod jwks;
 mod migrations;
+mod sessions;
 mod users;

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::domain::{
     CandidatePassword, EmailAddress, FullName, Password, PasswordPolicy, User, ValidationErrors,
 };
-use crate::services::{NewAccount, ProfileUpdate, SignedIn};
+use crate::services::{NewAccount, ProfileUpdate, SessionView, SignedIn};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,6 +98,13 @@ impl UpdateMeRequest {
     }
 }
 
+/// `POST /auth/refresh` and `POST /auth/signout`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshTokenRequest {
+    pub refresh_token: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteMeRequest {
@@ -167,6 +174,7 @@ pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
+    pub refresh_token: String,
 }
 
 impl From<SignedIn> for TokenResponse {
@@ -176,6 +184,36 @@ impl From<SignedIn> for TokenResponse {
             access_token: signed_in.access_token.token,
             token_type: "bearer",
             expires_in: signed_in.access_token.expires_in,
+            refresh_token: signed_in.refresh_token.expose().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionResponse {
+    pub id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_used_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub current: bool,
+}
+
+impl From<SessionView> for SessionResponse {
+    fn from(view: SessionView) -> Self {
+        let session = view.session;
+        Self {
+            id: session.id.to_string(),
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+            expires_at: session.expires_at,
+            user_agent: session.user_agent,
+            ip: session.ip,
+            current: view.current,
         }
     }
 }

@@ -47,6 +47,8 @@ struct PublishedKey {
 pub struct KeyRing {
     signing_kid: String,
     signing: EncodingKey,
+    /// The signing key's secret seed, from which purpose-bound secrets are derived.
+    seed: zeroize::Zeroizing<[u8; 32]>,
     published: Vec<PublishedKey>,
     jwks: String,
 }
@@ -110,6 +112,7 @@ impl KeyRing {
         Ok(Self {
             signing_kid: published[0].kid.clone(),
             signing: EncodingKey::from_ed_der(der.as_bytes()),
+            seed: zeroize::Zeroizing::new(signing.to_bytes()),
             published,
             jwks,
         })
@@ -145,6 +148,18 @@ impl KeyRing {
 
     pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
         self.published.iter().find(|k| k.kid == kid).map(|k| &k.decoding)
+    }
+
+    /// A 256-bit secret for one `purpose`, derived from the signing key (HMAC-SHA256 keyed by
+    /// its seed), so every instance sharing the key derives the same secret and no second
+    /// secret needs distributing. Distinct purposes give independent secrets.
+    pub fn derive_secret(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.seed.as_ref())
+            .expect("HMAC accepts keys of any length");
+        mac.update(b"warren derived secret v1\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// The JSON Web Key Set, serialised once at startup.

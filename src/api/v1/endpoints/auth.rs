@@ -1,4 +1,4 @@
-//! `/api/v1/auth`: signing up and signing in.
+//! `/api/v1/auth`: signing up, signing in, refreshing and signing out.
 
 use axum::Router;
 use axum::extract::State;
@@ -9,11 +9,15 @@ use crate::api::AppState;
 use crate::api::error::ApiResult;
 use crate::api::extractors::{Client, Json};
 use crate::api::v1::schemas::{
-    SigninRequest, SignupRequest, SignupResponse, TokenResponse, UserResponse,
+    RefreshTokenRequest, SigninRequest, SignupRequest, SignupResponse, TokenResponse, UserResponse,
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/signup", post(sign_up)).route("/signin", post(sign_in))
+    Router::new()
+        .route("/signup", post(sign_up))
+        .route("/signin", post(sign_in))
+        .route("/refresh", post(refresh))
+        .route("/signout", post(sign_out))
 }
 
 async fn sign_up(
@@ -37,4 +41,22 @@ async fn sign_in(
     let (email, password) = request.parse()?;
     let signed_in = state.accounts.sign_in(&email, &password, client).await?;
     Ok(axum::Json(signed_in.into()))
+}
+
+/// Exchanges a refresh token for a new access token and a rotated refresh token.
+async fn refresh(
+    State(state): State<AppState>,
+    Json(request): Json<RefreshTokenRequest>,
+) -> ApiResult<axum::Json<TokenResponse>> {
+    let signed_in = state.sessions.refresh(&request.refresh_token).await?;
+    Ok(axum::Json(signed_in.into()))
+}
+
+/// Ends the session the refresh token belongs to. Always 204 for a well-formed body.
+async fn sign_out(
+    State(state): State<AppState>,
+    Json(request): Json<RefreshTokenRequest>,
+) -> ApiResult<StatusCode> {
+    state.sessions.sign_out(&request.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

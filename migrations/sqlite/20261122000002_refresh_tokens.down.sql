@@ -1,0 +1,2 @@
+DROP TABLE refresh_tokens;
+ALTER TABLE sessions DROP COLUMN expires_at;

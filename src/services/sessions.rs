@@ -1,0 +1,223 @@
+//! Sessions: opening one at signin, rotating its refresh tokens, authenticating access tokens
+//! against it, and ending it (sign-out, sign-out everywhere).
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use super::{AccountError, Authenticated, ClientContext};
+use crate::core::clock::Clock;
+use crate::core::security::{AccessTokens, IssuedAccessToken, RefreshToken, RefreshTokens};
+use crate::domain::{Session, SessionId, User, UserId};
+use crate::repositories::{
+    NewRefreshToken, NewSession, RefreshTokenState, Rotation, SessionRepository, UserChanges,
+    UserRepository,
+};
+
+/// How long sessions and their tokens live.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+    pub reuse_grace: Duration,
+}
+
+/// What a successful signin or refresh hands the client.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub session_id: SessionId,
+    pub access_token: IssuedAccessToken,
+    pub refresh_token: RefreshToken,
+}
+
+/// A session as its owner sees it in the list.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub session: Session,
+    /// Whether this is the session of the access token that asked.
+    pub current: bool,
+}
+
+#[derive(Debug)]
+pub struct SessionService {
+    sessions: Arc<dyn SessionRepository>,
+    users: Arc<dyn UserRepository>,
+    access: Arc<AccessTokens>,
+    refresh: RefreshTokens,
+    policy: SessionPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl SessionService {
+    pub fn new(
+        sessions: Arc<dyn SessionRepository>,
+        users: Arc<dyn UserRepository>,
+        access: Arc<AccessTokens>,
+        refresh: RefreshTokens,
+        policy: SessionPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { sessions, users, access, refresh, policy, clock }
+    }
+
+    /// Opens a session for a user whose credentials were just checked.
+    pub async fn open(&self, user: User, client: ClientContext) -> Result<SignedIn, AccountError> {
+        let now = self.clock.now();
+        let session_id = SessionId::generate();
+        let refresh_token = self.refresh.generate().map_err(|e| {
+            AccountError::Internal(anyhow::anyhow!("no randomness for a refresh token: {e}"))
+        })?;
+        let session = NewSession {
+            id: session_id,
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + self.policy.absolute,
+            user_agent: client.user_agent,
+            ip: client.ip,
+        };
+        self.sessions.create(session, self.new_token(&refresh_token, now)).await?;
+        let access_token = self.issue_access(&user, session_id, now)?;
+        tracing::info!(audit = "signin", user_id = %user.id, %session_id, "signed in");
+        Ok(SignedIn { user, session_id, access_token, refresh_token })
+    }
+
+    /// Rotates a refresh token. A token rotated moments ago (within the grace window) yields
+    /// the same successor again, so racing tabs agree; one rotated earlier than that is being
+    /// replayed, and its whole session is revoked.
+    pub async fn refresh(&self, presented: &str) -> Result<SignedIn, AccountError> {
+        let presented = RefreshToken::parse(presented).ok_or(AccountError::InvalidRefreshToken)?;
+        let successor = self.refresh.successor_of(&presented);
+        let now = self.clock.now();
+        let rotation =
+            self.sessions.rotate(&presented.hash(), self.new_token(&successor, now)).await?;
+        let session_id = match rotation {
+            Rotation::Rotated { session_id, user_id: _ } => session_id,
+            Rotation::Refused => self.reconsider_refused(&presented, &successor, now).await?,
+        };
+        let state = self.sessions.find_refresh_token(&successor.hash()).await?;
+        let user_id = state.map(|s| s.user_id).ok_or(AccountError::InvalidRefreshToken)?;
+        let user = self.active_user(user_id).await?;
+        let access_token = self.issue_access(&user, session_id, now)?;
+        tracing::info!(audit = "refresh", user_id = %user.id, %session_id, "tokens refreshed");
+        Ok(SignedIn { user, session_id, access_token, refresh_token: successor })
+    }
+
+    /// Decides what a refused rotation was: a racing duplicate inside the grace window (answer
+    /// with the existing successor's session), or a replay (revoke the family), or simply dead.
+    async fn reconsider_refused(
+        &self,
+        presented: &RefreshToken,
+        successor: &RefreshToken,
+        now: OffsetDateTime,
+    ) -> Result<SessionId, AccountError> {
+        let Some(state) = self.sessions.find_refresh_token(&presented.hash()).await? else {
+            return Err(AccountError::InvalidRefreshToken);
+        };
+        let RefreshTokenState { session_id, user_id, rotated_at, session, .. } = state;
+        let Some(rotated_at) = rotated_at else {
+            return Err(AccountError::InvalidRefreshToken); // idle-expired, or session ended
+        };
+        if !session.is_live(now) {
+            return Err(AccountError::InvalidRefreshToken);
+        }
+        let successor_exists = self.sessions.find_refresh_token(&successor.hash()).await?.is_some();
+        if now - rotated_at <= self.policy.reuse_grace && successor_exists {
+            return Ok(session_id);
+        }
+        self.sessions.revoke(session_id, now).await?;
+        tracing::warn!(
+            audit = "refresh_token_reuse", user_id = %user_id, %session_id,
+            "rotated refresh token replayed; session revoked"
+        );
+        Err(AccountError::InvalidRefreshToken)
+    }
+
+    /// Ends the session the token belongs to. Unknown tokens are ignored: sign-out is
+    /// idempotent and must not reveal which tokens exist.
+    pub async fn sign_out(&self, presented: &str) -> Result<(), AccountError> {
+        let Some(token) = RefreshToken::parse(presented) else {
+            return Ok(());
+        };
+        if let Some(state) = self.sessions.find_refresh_token(&token.hash()).await? {
+            self.sessions.revoke(state.session_id, self.clock.now()).await?;
+            tracing::info!(
+                audit = "signout", user_id = %state.user_id, session_id = %state.session_id,
+                "signed out"
+            );
+        }
+        Ok(())
+    }
+
+    /// Revokes every session and bumps the token version, so every access token issued so far
+    /// fails here at once.
+    pub async fn sign_out_everywhere(&self, caller: &Authenticated) -> Result<(), AccountError> {
+        let now = self.clock.now();
+        let user = caller.user.id;
+        self.sessions.revoke_all_except(user, None, now).await?;
+        let changes = UserChanges { revoke_tokens: true, ..UserChanges::default() };
+        self.users.update(user, changes, now).await?;
+        tracing::info!(audit = "signout_everywhere", user_id = %user, "signed out everywhere");
+        Ok(())
+    }
+
+    /// Revokes every session of `user` but `keep` (after a password change).
+    pub async fn revoke_others(&self, user: UserId, keep: SessionId) -> Result<(), AccountError> {
+        self.sessions.revoke_all_except(user, Some(keep), self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// The caller's live sessions, oldest first.
+    pub async fn list(&self, caller: &Authenticated) -> Result<Vec<SessionView>, AccountError> {
+        let now = self.clock.now();
+        let sessions = self.sessions.list_unrevoked(caller.user.id).await?;
+        Ok(sessions
+            .into_iter()
+            .filter(|session| session.expires_at > now)
+            .map(|session| SessionView { current: session.id == caller.session_id, session })
+            .collect())
+    }
+
+    /// Resolves a bearer token to its user. Refused: bad signature or claims, a stale token
+    /// version (password changed, signed out everywhere), an ended session, an inactive or
+    /// deleted account.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AccountError> {
+        let now = self.clock.now();
+        let claims = self.access.verify(token, now).map_err(|error| {
+            tracing::debug!(%error, "access token refused");
+            AccountError::Unauthenticated
+        })?;
+        let (user, session) = self
+            .users
+            .find_with_session(claims.user_id(), claims.session_id())
+            .await?
+            .ok_or(AccountError::Unauthenticated)?;
+        if !user.is_active || user.token_version != claims.ver || !session.is_live(now) {
+            return Err(AccountError::Unauthenticated);
+        }
+        Ok(Authenticated { user, session_id: claims.session_id() })
+    }
+
+    async fn active_user(&self, id: UserId) -> Result<User, AccountError> {
+        self.users
+            .find_by_id(id)
+            .await?
+            .filter(|user| user.is_active)
+            .ok_or(AccountError::InvalidRefreshToken)
+    }
+
+    fn new_token(&self, token: &RefreshToken, now: OffsetDateTime) -> NewRefreshToken {
+        NewRefreshToken { hash: token.hash(), issued_at: now, expires_at: now + self.policy.idle }
+    }
+
+    fn issue_access(
+        &self,
+        user: &User,
+        session: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<IssuedAccessToken, AccountError> {
+        self.access
+            .issue(user.id, session, user.token_version, now)
+            .map_err(|e| AccountError::Internal(anyhow::Error::new(e).context("sign access token")))
+    }
+}
