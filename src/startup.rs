@@ -9,6 +9,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
+use ipnet::IpNet;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -24,12 +25,15 @@ use crate::api::middleware::{
     REQUEST_ID, TIMEOUT_STATUS, panic_response, record_response, render_problems, request_span,
     security_headers,
 };
+use crate::api::rate_limit::{Quota, limit_per_ip};
 use crate::api::v1::endpoints::{auth, health, jwks, sessions, users};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
 use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
 use crate::repositories::Database;
-use crate::services::{AccountService, SessionPolicy, SessionService};
+use crate::services::{
+    AccountService, AuditLog, LoginThrottle, LoginThrottlePolicy, SessionPolicy, SessionService,
+};
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -120,6 +124,7 @@ fn build_state(
         reuse_grace: seconds(auth.refresh_reuse_grace_secs),
     };
     let refresh = RefreshTokens::new(keys.derive_secret("refresh-token-successor"));
+    let audit = Arc::new(AuditLog::new(database.audit(), Arc::clone(&clock)));
     let users = database.users();
     let sessions = Arc::new(SessionService::new(
         database.sessions(),
@@ -127,9 +132,12 @@ fn build_state(
         tokens,
         refresh,
         policy,
+        Arc::clone(&audit),
         Arc::clone(&clock),
     ));
-    let accounts = AccountService::new(users, Arc::clone(&sessions), hasher, clock);
+    let throttle = LoginThrottle::new(database.throttles(), LoginThrottlePolicy::default());
+    let accounts =
+        AccountService::new(users, Arc::clone(&sessions), throttle, audit, hasher, clock);
     // Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then
     // fetched well before tokens it signed are common.
     let jwks_max_age = (auth.access_token_ttl_secs / 3).max(60);
@@ -147,10 +155,29 @@ fn build_state(
 
 /// The full router with every layer, exactly as production serves it.
 pub fn router(state: AppState, settings: &Settings) -> Router {
+    let limits = &settings.rate_limit;
+    let trusted: Arc<[IpNet]> = settings.trusted_proxies.clone().into();
+    let per_ip = |router: Router<AppState>, quota: Quota| {
+        if limits.enabled { limit_per_ip(router, quota, Arc::clone(&trusted)) } else { router }
+    };
+    let credentials = per_ip(
+        auth::credential_router(),
+        Quota {
+            period: Duration::from_secs(60) / limits.auth_per_minute,
+            burst: limits.auth_burst,
+        },
+    );
     let api_v1 = Router::new()
-        .nest("/auth", auth::router())
+        .nest("/auth", credentials.merge(auth::router()))
         .nest("/users", users::router())
         .nest("/users/me/sessions", sessions::router());
+    let api_v1 = per_ip(
+        api_v1,
+        Quota {
+            period: Duration::from_secs(1) / limits.general_per_second,
+            burst: limits.general_burst,
+        },
+    );
     let routes = Router::new()
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())

@@ -35,6 +35,8 @@ pub enum AppError {
     ReauthenticationFailed,
     #[error("the email address is already registered")]
     EmailTaken,
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
     #[error("service temporarily unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -137,40 +139,61 @@ impl AppError {
                 "Malformed JSON",
                 detail.clone(),
             ),
+            Self::RateLimited { retry_after_secs } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+                format!("too many attempts; retry in {retry_after_secs} s"),
+            ),
             Self::UnsupportedMediaType => Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             Self::PayloadTooLarge => Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE),
-            Self::Unauthenticated => Problem::new(
+            Self::Unavailable => Problem::for_status(StatusCode::SERVICE_UNAVAILABLE),
+            Self::Internal(_) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthenticated
+            | Self::InvalidCredentials
+            | Self::InvalidRefreshToken
+            | Self::ReauthenticationFailed
+            | Self::EmailTaken => {
+                let (status, code, title, detail) = self.fixed_parts();
+                Problem::new(status, code, title, detail)
+            }
+        }
+    }
+
+    /// Status, code, title and detail of the variants whose text never varies.
+    fn fixed_parts(&self) -> (StatusCode, &'static str, &'static str, &'static str) {
+        match self {
+            Self::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 "Unauthenticated",
                 "a valid bearer access token is required",
             ),
-            Self::InvalidCredentials => Problem::new(
+            Self::InvalidCredentials => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "Invalid credentials",
                 "the email or password is incorrect",
             ),
-            Self::InvalidRefreshToken => Problem::new(
+            Self::InvalidRefreshToken => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_refresh_token",
                 "Invalid refresh token",
                 "the refresh token is unknown, expired, rotated or revoked; sign in again",
             ),
-            Self::ReauthenticationFailed => Problem::new(
+            Self::ReauthenticationFailed => (
                 StatusCode::FORBIDDEN,
                 "reauthentication_failed",
                 "Reauthentication failed",
                 "current_password is incorrect",
             ),
-            Self::EmailTaken => Problem::new(
+            Self::EmailTaken => (
                 StatusCode::CONFLICT,
                 "email_taken",
                 "Email taken",
                 "an account with this email already exists",
             ),
-            Self::Unavailable => Problem::for_status(StatusCode::SERVICE_UNAVAILABLE),
-            Self::Internal(_) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", ""),
         }
     }
 }
@@ -189,6 +212,7 @@ impl From<AccountError> for AppError {
             AccountError::ReauthenticationFailed => Self::ReauthenticationFailed,
             AccountError::Unauthenticated => Self::Unauthenticated,
             AccountError::InvalidRefreshToken => Self::InvalidRefreshToken,
+            AccountError::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AccountError::Validation(errors) => Self::Validation(errors),
             AccountError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
@@ -215,6 +239,9 @@ impl IntoResponse for AppError {
             Self::Unavailable => {
                 headers
                     .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE_SECS));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             }
             _ => {}
         }

@@ -148,7 +148,12 @@ impl FromRequestParts<AppState> for Client {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
-        Ok(Self(ClientContext { ip, user_agent }))
+        let request_id = parts
+            .headers
+            .get(super::middleware::REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(ToOwned::to_owned);
+        Ok(Self(ClientContext { ip, user_agent, request_id }))
     }
 }
 

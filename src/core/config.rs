@@ -36,6 +36,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub password: PasswordSettings,
+    pub rate_limit: RateLimitSettings,
     pub cors: CorsSettings,
     pub trusted_proxies: Vec<IpNet>,
     pub log: LogSettings,
@@ -84,6 +85,20 @@ pub struct AuthSettings {
 #[serde(deny_unknown_fields)]
 pub struct PasswordSettings {
     pub min_length: usize,
+}
+
+/// Per-IP request limits. The per-account signin backoff is separate and always on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Off only for benchmarks and tests that measure throughput.
+    pub enabled: bool,
+    /// Sustained signup/signin/refresh requests per minute per client.
+    pub auth_per_minute: u32,
+    pub auth_burst: u32,
+    /// Sustained API requests per second per client.
+    pub general_per_second: u32,
+    pub general_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +161,13 @@ fn defaults() -> serde_json::Value {
             "verification_key_files": [],
         },
         "password": { "min_length": PasswordPolicy::DEFAULT_MIN_LENGTH },
+        "rate_limit": {
+            "enabled": true,
+            "auth_per_minute": 10,
+            "auth_burst": 10,
+            "general_per_second": 20,
+            "general_burst": 60,
+        },
         "cors": { "allowed_origins": [] },
         "trusted_proxies": [],
         "log": { "level": "info,sqlx=warn" },
@@ -239,6 +261,17 @@ impl Settings {
             (
                 self.auth.refresh_reuse_grace_secs <= 60,
                 "auth.refresh_reuse_grace_secs: must be at most 60",
+            ),
+            (
+                [
+                    self.rate_limit.auth_per_minute,
+                    self.rate_limit.auth_burst,
+                    self.rate_limit.general_per_second,
+                    self.rate_limit.general_burst,
+                ]
+                .iter()
+                .all(|&n| (1..=1_000_000).contains(&n)),
+                "rate_limit: every rate and burst must be between 1 and 1000000",
             ),
             (
                 PasswordPolicy::new(self.password.min_length).is_some(),

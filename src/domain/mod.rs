@@ -1,6 +1,7 @@
 //! Domain types: values that can only exist when valid ("parse, don't validate").
 //! Nothing here knows about HTTP or SQL.
 
+mod audit;
 mod email;
 mod full_name;
 mod ids;
@@ -9,6 +10,7 @@ mod session;
 mod user;
 mod validation;
 
+pub use audit::{AuthEvent, AuthEventKind};
 pub use email::{EmailAddress, EmailError};
 pub use full_name::{FullName, FullNameError};
 pub use ids::{SessionId, UserId};

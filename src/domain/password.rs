@@ -1,5 +1,8 @@
 //! Passwords as users type them: normalised once, checked against the policy, never logged.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use secrecy::{ExposeSecret, SecretString};
 use unicode_normalization::UnicodeNormalization;
 
@@ -45,6 +48,8 @@ pub enum PasswordError {
     ControlCharacters,
     #[error("password must not contain the email address")]
     ContainsEmail,
+    #[error("password is too common; choose one that is harder to guess")]
+    Common,
 }
 
 impl ErrorCode for PasswordError {
@@ -54,9 +59,15 @@ impl ErrorCode for PasswordError {
             Self::TooLong => "too_long",
             Self::ControlCharacters => "invalid_characters",
             Self::ContainsEmail => "contains_email",
+            Self::Common => "too_common",
         }
     }
 }
+
+/// 19,640 common passwords (Django's list; see `common-passwords.LICENSE`), compared
+/// case-insensitively after NFKC. Built on first use.
+static COMMON_PASSWORDS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| include_str!("common-passwords.txt").lines().map(str::to_lowercase).collect());
 
 /// A new password that satisfies the policy, NFKC-normalised so that the same visible password
 /// typed on different keyboards hashes the same. Never trimmed or truncated.
@@ -79,10 +90,14 @@ impl Password {
         if has_control_characters(&normalised) {
             return Err(PasswordError::ControlCharacters);
         }
+        let lowercase = normalised.to_lowercase();
+        if COMMON_PASSWORDS.contains(lowercase.as_str()) {
+            return Err(PasswordError::Common);
+        }
         if let Some(email) = email {
             let local = email.local_part();
             if local.chars().count() >= PasswordPolicy::MIN_LOCAL_PART_CHECKED
-                && normalised.to_lowercase().contains(local)
+                && lowercase.contains(local)
             {
                 return Err(PasswordError::ContainsEmail);
             }
@@ -194,6 +209,20 @@ mod tests {
         let result = Password::parse("xxMARGARET2024xx", policy, Some(&email));
         assert_eq!(result.err(), Some(PasswordError::ContainsEmail));
         assert!(Password::parse("entirely unrelated", policy, Some(&email)).is_ok());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        assert!(COMMON_PASSWORDS.len() >= 10_000);
+        let policy = PasswordPolicy::new(8).expect("policy");
+        // At the default minimum length too: the list holds 12-character entries.
+        for common in ["Q1w2e3r4t5y6", "q1w2e3r4t5y6", "1QAZ2WSX3EDC"] {
+            let result = Password::parse(common, PasswordPolicy::default(), None);
+            assert_eq!(result.err(), Some(PasswordError::Common), "{common}");
+        }
+        assert_eq!(Password::parse("baseball", policy, None).err(), Some(PasswordError::Common));
+        assert_eq!(Password::parse("BaseBall", policy, None).err(), Some(PasswordError::Common));
+        assert!(Password::parse("baseball and a tram ticket", policy, None).is_ok());
     }
 
     #[test]

@@ -9,9 +9,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-use super::postgres::{PgSessions, PgUsers};
-use super::sqlite::{SqliteSessions, SqliteUsers};
-use super::{SessionRepository, UserRepository};
+use super::postgres::{PgAudit, PgSessions, PgThrottles, PgUsers};
+use super::sqlite::{SqliteAudit, SqliteSessions, SqliteThrottles, SqliteUsers};
+use super::{AuditRepository, SessionRepository, ThrottleRepository, UserRepository};
 use crate::core::config::DatabaseSettings;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -85,6 +85,20 @@ impl Database {
         match self {
             Self::Sqlite(pool) => Arc::new(SqliteSessions::new(pool.clone())),
             Self::Postgres(pool) => Arc::new(PgSessions::new(pool.clone())),
+        }
+    }
+
+    pub fn audit(&self) -> Arc<dyn AuditRepository> {
+        match self {
+            Self::Sqlite(pool) => Arc::new(SqliteAudit::new(pool.clone())),
+            Self::Postgres(pool) => Arc::new(PgAudit::new(pool.clone())),
+        }
+    }
+
+    pub fn throttles(&self) -> Arc<dyn ThrottleRepository> {
+        match self {
+            Self::Sqlite(pool) => Arc::new(SqliteThrottles::new(pool.clone())),
+            Self::Postgres(pool) => Arc::new(PgThrottles::new(pool.clone())),
         }
     }
 

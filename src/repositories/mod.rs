@@ -14,7 +14,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{
-    EmailAddress, FullName, RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
+    AuthEvent, AuthEventKind, EmailAddress, FullName, RefreshTokenHash, Session, SessionId,
+    StoredHash, User, UserId,
 };
 
 pub use database::{Database, MigrationStatus};
@@ -176,6 +177,31 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
     async fn list_unrevoked(&self, user: UserId) -> Result<Vec<Session>, RepoError>;
 }
 
+#[async_trait]
+pub trait AuditRepository: Send + Sync + std::fmt::Debug {
+    async fn record(&self, event: &AuthEvent) -> Result<(), RepoError>;
+    /// Every event of one user, oldest first.
+    async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, RepoError>;
+}
+
+/// Per-email signin backoff. Times are unix seconds.
+#[async_trait]
+pub trait ThrottleRepository: Send + Sync + std::fmt::Debug {
+    /// Until when signins for `email` are refused; 0 when they are not.
+    async fn locked_until(&self, email: &EmailAddress) -> Result<i64, RepoError>;
+    /// Counts one more failure and returns the count, restarting from 1 when the previous
+    /// failure was before `forget_before`.
+    async fn record_failure(
+        &self,
+        email: &EmailAddress,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<i64, RepoError>;
+    async fn lock(&self, email: &EmailAddress, until: i64) -> Result<(), RepoError>;
+    /// Forgets the email's failures (after a successful signin).
+    async fn clear(&self, email: &EmailAddress) -> Result<(), RepoError>;
+}
+
 /// The columns of `users` as both backends return them.
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -250,6 +276,33 @@ impl From<RefreshTokenRow> for RefreshTokenState {
                 expires_at: row.session_expires_at,
             },
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AuthEventRow {
+    kind: String,
+    user_id: Option<Uuid>,
+    session_id: Option<Uuid>,
+    ip: Option<String>,
+    request_id: Option<String>,
+    occurred_at: OffsetDateTime,
+}
+
+impl TryFrom<AuthEventRow> for AuthEvent {
+    type Error = RepoError;
+
+    fn try_from(row: AuthEventRow) -> Result<Self, RepoError> {
+        let kind = AuthEventKind::parse(&row.kind)
+            .ok_or_else(|| RepoError::Corrupt(format!("unknown auth event kind {:?}", row.kind)))?;
+        Ok(AuthEvent {
+            kind,
+            user_id: row.user_id.map(UserId::from_uuid),
+            session_id: row.session_id.map(SessionId::from_uuid),
+            ip: row.ip,
+            request_id: row.request_id,
+            occurred_at: row.occurred_at,
+        })
     }
 }
 

@@ -4,12 +4,16 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::portable::{portable_repositories, user_columns};
+use super::portable::{portable_repositories, portable_security_repositories, user_columns};
 use super::{
-    Credentials, CredentialsRow, NewRefreshToken, NewSession, NewUserRecord, RefreshTokenRow,
-    RefreshTokenState, RepoError, Rotation, SessionLiveness, SessionRepository, SessionRow,
-    UserChanges, UserRepository, UserRow, UserSessionRow, classify,
+    AuditRepository, AuthEventRow, Credentials, CredentialsRow, NewRefreshToken, NewSession,
+    NewUserRecord, RefreshTokenRow, RefreshTokenState, RepoError, Rotation, SessionLiveness,
+    SessionRepository, SessionRow, ThrottleRepository, UserChanges, UserRepository, UserRow,
+    UserSessionRow, classify,
 };
-use crate::domain::{EmailAddress, RefreshTokenHash, Session, SessionId, StoredHash, User, UserId};
+use crate::domain::{
+    AuthEvent, EmailAddress, RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
+};
 
 portable_repositories!(PgUsers, PgSessions, sqlx::Postgres, "BEGIN");
+portable_security_repositories!(PgAudit, PgThrottles, sqlx::Postgres);

@@ -1,72 +1,23 @@
 //! Accounts: signing up, checking credentials at signin, changing and deleting.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::sessions::{SessionService, SignedIn};
+use super::throttle::LoginThrottle;
+use super::{AccountError, AuditLog, Authenticated, ClientContext};
 use crate::core::clock::Clock;
-use crate::core::security::{HashError, PasswordHasher, Verification};
+use crate::core::security::{PasswordHasher, Verification};
 use crate::domain::{
-    CandidatePassword, EmailAddress, FullName, Password, SessionId, StoredHash, User, UserId,
+    AuthEventKind, CandidatePassword, EmailAddress, FullName, Password, StoredHash, User, UserId,
     ValidationErrors,
 };
 use crate::repositories::{NewUserRecord, RepoError, UserChanges, UserRepository};
-
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("the email address is already registered")]
-    EmailTaken,
-    /// Unknown email, wrong password and inactive account all look exactly like this.
-    #[error("invalid email or password")]
-    InvalidCredentials,
-    #[error("the current password is wrong")]
-    ReauthenticationFailed,
-    #[error("missing, invalid or revoked access token")]
-    Unauthenticated,
-    #[error("unknown, expired or revoked refresh token")]
-    InvalidRefreshToken,
-    #[error(transparent)]
-    Validation(#[from] ValidationErrors),
-    #[error("the database is unavailable")]
-    Unavailable(#[source] RepoError),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<RepoError> for AccountError {
-    fn from(error: RepoError) -> Self {
-        match error {
-            RepoError::Unavailable(_) => Self::Unavailable(error),
-            other => Self::Internal(anyhow::Error::new(other).context("storage")),
-        }
-    }
-}
-
-impl From<HashError> for AccountError {
-    fn from(error: HashError) -> Self {
-        Self::Internal(anyhow::Error::new(error).context("password hashing"))
-    }
-}
-
-/// Where a request came from, recorded on the session it creates.
-#[derive(Debug, Clone, Default)]
-pub struct ClientContext {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-}
 
 #[derive(Debug)]
 pub struct NewAccount {
     pub email: EmailAddress,
     pub password: Password,
     pub full_name: Option<FullName>,
-}
-
-/// The caller behind a verified access token.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub user: User,
-    pub session_id: SessionId,
 }
 
 /// Changes to one's own profile. Changing `email` or `password` requires `current_password`.
@@ -92,6 +43,8 @@ impl ProfileUpdate {
 pub struct AccountService {
     users: Arc<dyn UserRepository>,
     sessions: Arc<SessionService>,
+    throttle: LoginThrottle,
+    audit: Arc<AuditLog>,
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
 }
@@ -100,13 +53,19 @@ impl AccountService {
     pub fn new(
         users: Arc<dyn UserRepository>,
         sessions: Arc<SessionService>,
+        throttle: LoginThrottle,
+        audit: Arc<AuditLog>,
         hasher: PasswordHasher,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { users, sessions, hasher, clock }
+        Self { users, sessions, throttle, audit, hasher, clock }
     }
 
-    pub async fn sign_up(&self, account: NewAccount) -> Result<User, AccountError> {
+    pub async fn sign_up(
+        &self,
+        account: NewAccount,
+        client: &ClientContext,
+    ) -> Result<User, AccountError> {
         let password_hash = self.hasher.hash(&account.password).await?;
         let record = NewUserRecord {
             id: UserId::generate(),
@@ -116,18 +75,23 @@ impl AccountService {
             created_at: self.clock.now(),
         };
         let user = self.users.insert(record).await.map_err(email_conflict)?;
-        tracing::info!(audit = "signup", user_id = %user.id, "account created");
+        self.audit.record(AuthEventKind::Signup, Some(user.id), None, client).await;
         Ok(user)
     }
 
     /// Checks the password and opens a session. Every failure is the same `InvalidCredentials`
-    /// and costs one hash verification, whether or not the account exists.
+    /// and costs one hash verification, whether or not the account exists; a locked email is
+    /// refused before any of that, also whether or not the account exists.
     pub async fn sign_in(
         &self,
         email: &EmailAddress,
         password: &CandidatePassword,
-        client: ClientContext,
+        client: &ClientContext,
     ) -> Result<SignedIn, AccountError> {
+        if let Err(throttled) = self.throttle.check(email, self.clock.now()).await {
+            self.audit.record(AuthEventKind::SigninThrottled, None, None, client).await;
+            return Err(throttled);
+        }
         let credentials = self.users.find_credentials_by_email(email).await?;
         let stored = credentials.as_ref().map(|c| &c.password_hash);
         let verification = self.hasher.verify(password, stored).await?;
@@ -136,11 +100,13 @@ impl AccountService {
                 (c, needs_rehash)
             }
             (found, _) => {
-                let user_id = found.map(|c| c.user.id.to_string());
-                tracing::info!(audit = "signin_failure", user_id, "sign-in refused");
+                self.throttle.record_failure(email, self.clock.now()).await?;
+                let user = found.map(|c| c.user.id);
+                self.audit.record(AuthEventKind::SigninFailure, user, None, client).await;
                 return Err(AccountError::InvalidCredentials);
             }
         };
+        self.throttle.record_success(email).await?;
         let user = credentials.user;
         if needs_rehash {
             self.upgrade_hash(user.id, &credentials.password_hash, password).await;
@@ -154,6 +120,7 @@ impl AccountService {
         &self,
         caller: &Authenticated,
         update: ProfileUpdate,
+        client: &ClientContext,
     ) -> Result<User, AccountError> {
         if update.is_empty() {
             return Ok(caller.user.clone());
@@ -166,7 +133,7 @@ impl AccountService {
                     "current_password is required to change email or password",
                 )
             })?;
-            self.reauthenticate(caller.user.id, current).await?;
+            self.reauthenticate(caller, current, client).await?;
         }
         let password_hash = match &update.password {
             Some(password) => Some(self.hasher.hash(password).await?),
@@ -186,40 +153,47 @@ impl AccountService {
             .await
             .map_err(email_conflict)?
             .ok_or(AccountError::Unauthenticated)?;
+        let session = Some(caller.session_id);
         if password_changed {
             self.sessions.revoke_others(user.id, caller.session_id).await?;
-            tracing::info!(audit = "password_change", user_id = %user.id, "password changed");
+            self.audit.record(AuthEventKind::PasswordChange, Some(user.id), session, client).await;
         }
         if email_changed {
-            tracing::info!(audit = "email_change", user_id = %user.id, "email changed");
+            self.audit.record(AuthEventKind::EmailChange, Some(user.id), session, client).await;
         }
         Ok(user)
     }
 
-    /// Deletes the account for good after checking the password: the row and its sessions go,
-    /// and every token dies with them because the user no longer resolves.
+    /// Deletes the account for good after checking the password: the row, its sessions and
+    /// refresh tokens go, and every access token dies with them. Audit events stay, naming
+    /// only the now meaningless user id.
     pub async fn delete_account(
         &self,
         caller: &Authenticated,
         current_password: &CandidatePassword,
+        client: &ClientContext,
     ) -> Result<(), AccountError> {
-        self.reauthenticate(caller.user.id, current_password).await?;
+        self.reauthenticate(caller, current_password, client).await?;
         self.users.delete(caller.user.id).await?;
-        tracing::info!(audit = "delete", user_id = %caller.user.id, "account deleted");
+        let (user, session) = (Some(caller.user.id), Some(caller.session_id));
+        self.audit.record(AuthEventKind::AccountDeleted, user, session, client).await;
         Ok(())
     }
 
     async fn reauthenticate(
         &self,
-        user: UserId,
+        caller: &Authenticated,
         password: &CandidatePassword,
+        client: &ClientContext,
     ) -> Result<(), AccountError> {
-        let credentials = self.users.find_credentials_by_id(user).await?;
+        let credentials = self.users.find_credentials_by_id(caller.user.id).await?;
         let stored = credentials.as_ref().map(|c| &c.password_hash);
         match self.hasher.verify(password, stored).await? {
             Verification::Valid { .. } => Ok(()),
             Verification::Invalid => {
-                tracing::info!(audit = "reauthentication_failure", user_id = %user, "wrong current password");
+                let (user, session) = (Some(caller.user.id), Some(caller.session_id));
+                let kind = AuthEventKind::ReauthenticationFailure;
+                self.audit.record(kind, user, session, client).await;
                 Err(AccountError::ReauthenticationFailed)
             }
         }

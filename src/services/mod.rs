@@ -1,10 +1,14 @@
 //! Business rules. Services take domain values, talk to repositories, and answer with their
-//! own small error enums; they know nothing of HTTP.
+//! own error enum; they know nothing of HTTP.
 
 mod accounts;
+mod audit;
+mod error;
 mod sessions;
+mod throttle;
 
-pub use accounts::{
-    AccountError, AccountService, Authenticated, ClientContext, NewAccount, ProfileUpdate,
-};
+pub use accounts::{AccountService, NewAccount, ProfileUpdate};
+pub use audit::AuditLog;
+pub use error::{AccountError, Authenticated, ClientContext};
 pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};
+pub use throttle::{LoginThrottle, LoginThrottlePolicy};

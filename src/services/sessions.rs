@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{AccountError, Authenticated, ClientContext};
+use super::{AccountError, AuditLog, Authenticated, ClientContext};
 use crate::core::clock::Clock;
 use crate::core::security::{AccessTokens, IssuedAccessToken, RefreshToken, RefreshTokens};
-use crate::domain::{Session, SessionId, User, UserId};
+use crate::domain::{AuthEventKind, Session, SessionId, User, UserId};
 use crate::repositories::{
     NewRefreshToken, NewSession, RefreshTokenState, Rotation, SessionRepository, UserChanges,
     UserRepository,
@@ -46,6 +46,7 @@ pub struct SessionService {
     access: Arc<AccessTokens>,
     refresh: RefreshTokens,
     policy: SessionPolicy,
+    audit: Arc<AuditLog>,
     clock: Arc<dyn Clock>,
 }
 
@@ -56,13 +57,14 @@ impl SessionService {
         access: Arc<AccessTokens>,
         refresh: RefreshTokens,
         policy: SessionPolicy,
+        audit: Arc<AuditLog>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { sessions, users, access, refresh, policy, clock }
+        Self { sessions, users, access, refresh, policy, audit, clock }
     }
 
     /// Opens a session for a user whose credentials were just checked.
-    pub async fn open(&self, user: User, client: ClientContext) -> Result<SignedIn, AccountError> {
+    pub async fn open(&self, user: User, client: &ClientContext) -> Result<SignedIn, AccountError> {
         let now = self.clock.now();
         let session_id = SessionId::generate();
         let refresh_token = self.refresh.generate().map_err(|e| {
@@ -73,19 +75,24 @@ impl SessionService {
             user_id: user.id,
             created_at: now,
             expires_at: now + self.policy.absolute,
-            user_agent: client.user_agent,
+            user_agent: client.user_agent.clone(),
             ip: client.ip,
         };
         self.sessions.create(session, self.new_token(&refresh_token, now)).await?;
         let access_token = self.issue_access(&user, session_id, now)?;
-        tracing::info!(audit = "signin", user_id = %user.id, %session_id, "signed in");
+        let kind = AuthEventKind::SigninSuccess;
+        self.audit.record(kind, Some(user.id), Some(session_id), client).await;
         Ok(SignedIn { user, session_id, access_token, refresh_token })
     }
 
     /// Rotates a refresh token. A token rotated moments ago (within the grace window) yields
     /// the same successor again, so racing tabs agree; one rotated earlier than that is being
     /// replayed, and its whole session is revoked.
-    pub async fn refresh(&self, presented: &str) -> Result<SignedIn, AccountError> {
+    pub async fn refresh(
+        &self,
+        presented: &str,
+        client: &ClientContext,
+    ) -> Result<SignedIn, AccountError> {
         let presented = RefreshToken::parse(presented).ok_or(AccountError::InvalidRefreshToken)?;
         let successor = self.refresh.successor_of(&presented);
         let now = self.clock.now();
@@ -93,13 +100,15 @@ impl SessionService {
             self.sessions.rotate(&presented.hash(), self.new_token(&successor, now)).await?;
         let session_id = match rotation {
             Rotation::Rotated { session_id, user_id: _ } => session_id,
-            Rotation::Refused => self.reconsider_refused(&presented, &successor, now).await?,
+            Rotation::Refused => {
+                self.reconsider_refused(&presented, &successor, now, client).await?
+            }
         };
         let state = self.sessions.find_refresh_token(&successor.hash()).await?;
         let user_id = state.map(|s| s.user_id).ok_or(AccountError::InvalidRefreshToken)?;
         let user = self.active_user(user_id).await?;
         let access_token = self.issue_access(&user, session_id, now)?;
-        tracing::info!(audit = "refresh", user_id = %user.id, %session_id, "tokens refreshed");
+        self.audit.record(AuthEventKind::Refresh, Some(user.id), Some(session_id), client).await;
         Ok(SignedIn { user, session_id, access_token, refresh_token: successor })
     }
 
@@ -110,6 +119,7 @@ impl SessionService {
         presented: &RefreshToken,
         successor: &RefreshToken,
         now: OffsetDateTime,
+        client: &ClientContext,
     ) -> Result<SessionId, AccountError> {
         let Some(state) = self.sessions.find_refresh_token(&presented.hash()).await? else {
             return Err(AccountError::InvalidRefreshToken);
@@ -126,38 +136,44 @@ impl SessionService {
             return Ok(session_id);
         }
         self.sessions.revoke(session_id, now).await?;
-        tracing::warn!(
-            audit = "refresh_token_reuse", user_id = %user_id, %session_id,
-            "rotated refresh token replayed; session revoked"
-        );
+        tracing::warn!(%user_id, %session_id, "rotated refresh token replayed; session revoked");
+        let kind = AuthEventKind::RefreshTokenReuse;
+        self.audit.record(kind, Some(user_id), Some(session_id), client).await;
         Err(AccountError::InvalidRefreshToken)
     }
 
     /// Ends the session the token belongs to. Unknown tokens are ignored: sign-out is
     /// idempotent and must not reveal which tokens exist.
-    pub async fn sign_out(&self, presented: &str) -> Result<(), AccountError> {
+    pub async fn sign_out(
+        &self,
+        presented: &str,
+        client: &ClientContext,
+    ) -> Result<(), AccountError> {
         let Some(token) = RefreshToken::parse(presented) else {
             return Ok(());
         };
         if let Some(state) = self.sessions.find_refresh_token(&token.hash()).await? {
             self.sessions.revoke(state.session_id, self.clock.now()).await?;
-            tracing::info!(
-                audit = "signout", user_id = %state.user_id, session_id = %state.session_id,
-                "signed out"
-            );
+            let (user, session) = (Some(state.user_id), Some(state.session_id));
+            self.audit.record(AuthEventKind::Signout, user, session, client).await;
         }
         Ok(())
     }
 
     /// Revokes every session and bumps the token version, so every access token issued so far
     /// fails here at once.
-    pub async fn sign_out_everywhere(&self, caller: &Authenticated) -> Result<(), AccountError> {
+    pub async fn sign_out_everywhere(
+        &self,
+        caller: &Authenticated,
+        client: &ClientContext,
+    ) -> Result<(), AccountError> {
         let now = self.clock.now();
         let user = caller.user.id;
         self.sessions.revoke_all_except(user, None, now).await?;
         let changes = UserChanges { revoke_tokens: true, ..UserChanges::default() };
         self.users.update(user, changes, now).await?;
-        tracing::info!(audit = "signout_everywhere", user_id = %user, "signed out everywhere");
+        let session = Some(caller.session_id);
+        self.audit.record(AuthEventKind::SignoutEverywhere, Some(user), session, client).await;
         Ok(())
     }
 

@@ -16,8 +16,11 @@ use warren::repositories::Database;
 use warren::startup::Application;
 
 /// Runs one async test body against both databases: `name::sqlite` and `name::postgres`.
+/// `async fn name(app: TestApp = configure)` layers `configure` over the test settings.
 macro_rules! both_backends {
-    ($(async fn $name:ident($app:ident: $app_type:ty) $body:block)+) => {$(
+    (@configure) => { |figment| figment };
+    (@configure $configure:expr) => { $configure };
+    ($(async fn $name:ident($app:ident: $app_type:ty $(= $configure:expr)?) $body:block)+) => {$(
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -26,12 +29,22 @@ macro_rules! both_backends {
 
             #[tokio::test]
             async fn sqlite() {
-                body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+                let configure = $crate::helpers::both_backends!(@configure $($configure)?);
+                let app = $crate::helpers::TestApp::spawn_with(
+                    $crate::helpers::Backend::Sqlite,
+                    configure,
+                ).await;
+                body(app).await;
             }
 
             #[tokio::test]
             async fn postgres() {
-                body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+                let configure = $crate::helpers::both_backends!(@configure $($configure)?);
+                let app = $crate::helpers::TestApp::spawn_with(
+                    $crate::helpers::Backend::Postgres,
+                    configure,
+                ).await;
+                body(app).await;
             }
         }
     )+};
@@ -185,7 +198,10 @@ impl TestApp {
             .merge(("server.port", 0))
             .merge(("data_dir", data_dir.path()))
             .merge(("database.url", url))
-            .merge(("database.max_connections", 4));
+            .merge(("database.max_connections", 4))
+            // Limits stay on (the layers are exercised) but roomy: tests share 127.0.0.1.
+            .merge(("rate_limit.auth_burst", 10_000))
+            .merge(("rate_limit.general_burst", 10_000));
         let figment = configure(figment);
         let (settings, database, server) = start(&figment, &clock).await;
         Self {
@@ -216,6 +232,28 @@ impl TestApp {
         let _ = server.shutdown.send(());
         server.task.await.expect("server task").expect("server stopped cleanly");
         server.port
+    }
+
+    /// Marks an account inactive directly in the database (there is no API for it yet).
+    pub async fn deactivate(&self, email: &str) {
+        let email = email.to_lowercase();
+        let updated = match &self.database {
+            Database::Sqlite(pool) => {
+                sqlx::query("UPDATE users SET is_active = 0 WHERE email = $1")
+                    .bind(email)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+            Database::Postgres(pool) => {
+                sqlx::query("UPDATE users SET is_active = false WHERE email = $1")
+                    .bind(email)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+        };
+        assert_eq!(updated.expect("update"), 1);
     }
 
     pub fn url(&self, path: &str) -> String {

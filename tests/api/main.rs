@@ -8,11 +8,15 @@ mod helpers;
 #[allow(dead_code)]
 mod recommendation_service;
 
+mod audit;
 mod auth;
 mod consumer;
+mod enumeration;
 mod errors;
+mod faults;
 mod health;
 mod jwks;
 mod migrations;
 mod sessions;
+mod throttling;
 mod users;

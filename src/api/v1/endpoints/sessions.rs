@@ -7,7 +7,7 @@ use axum::routing::get;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
-use crate::api::extractors::AuthUser;
+use crate::api::extractors::{AuthUser, Client};
 use crate::api::v1::schemas::SessionResponse;
 
 pub fn router() -> Router<AppState> {
@@ -26,7 +26,8 @@ async fn list(
 async fn sign_out_everywhere(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
+    Client(client): Client,
 ) -> ApiResult<StatusCode> {
-    state.sessions.sign_out_everywhere(&caller).await?;
+    state.sessions.sign_out_everywhere(&caller, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use axum::routing::get;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
-use crate::api::extractors::{AuthUser, Json};
+use crate::api::extractors::{AuthUser, Client, Json};
 use crate::api::v1::schemas::{DeleteMeRequest, UpdateMeRequest, UserResponse};
 use crate::domain::CandidatePassword;
 
@@ -22,19 +22,21 @@ async fn me(AuthUser(caller): AuthUser) -> axum::Json<UserResponse> {
 async fn update_me(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
+    Client(client): Client,
     Json(request): Json<UpdateMeRequest>,
 ) -> ApiResult<axum::Json<UserResponse>> {
     let update = request.parse(state.password_policy, &caller.user.email)?;
-    let user = state.accounts.update_profile(&caller, update).await?;
+    let user = state.accounts.update_profile(&caller, update, &client).await?;
     Ok(axum::Json(UserResponse::from(&user)))
 }
 
 async fn delete_me(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
+    Client(client): Client,
     Json(request): Json<DeleteMeRequest>,
 ) -> ApiResult<StatusCode> {
     let password = CandidatePassword::new(&request.current_password);
-    state.accounts.delete_account(&caller, &password).await?;
+    state.accounts.delete_account(&caller, &password, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,2 @@
+DROP TABLE auth_events;
+DROP TABLE login_throttles;

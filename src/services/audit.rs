@@ -1,0 +1,54 @@
+//! The audit trail: every auth action becomes one structured log event and one `auth_events`
+//! row, carrying ids, the client IP and the request id — never a password, token or hash.
+
+use std::sync::Arc;
+
+use super::ClientContext;
+use crate::core::clock::Clock;
+use crate::domain::{AuthEvent, AuthEventKind, SessionId, UserId};
+use crate::repositories::AuditRepository;
+
+#[derive(Debug)]
+pub struct AuditLog {
+    events: Arc<dyn AuditRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AuditLog {
+    pub fn new(events: Arc<dyn AuditRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { events, clock }
+    }
+
+    /// Records the event. A storage failure is logged, not raised: the action it describes
+    /// already happened, and refusing the response would not undo it.
+    pub async fn record(
+        &self,
+        kind: AuthEventKind,
+        user: Option<UserId>,
+        session: Option<SessionId>,
+        client: &ClientContext,
+    ) {
+        let event = AuthEvent {
+            kind,
+            user_id: user,
+            session_id: session,
+            ip: client.ip.map(|ip| ip.to_string()),
+            request_id: client.request_id.clone(),
+            occurred_at: self.clock.now(),
+        };
+        tracing::info!(
+            audit = kind.as_str(),
+            user_id = user.map(|id| id.to_string()).as_deref(),
+            session_id = session.map(|id| id.to_string()).as_deref(),
+            ip = event.ip.as_deref(),
+            "auth event"
+        );
+        if let Err(error) = self.events.record(&event).await {
+            tracing::error!(audit = kind.as_str(), %error, "auth event could not be stored");
+        }
+    }
+
+    pub async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, super::AccountError> {
+        Ok(self.events.for_user(user).await?)
+    }
+}
