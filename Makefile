@@ -43,6 +43,14 @@ migrate-add: ## Add a reversible migration NAME=… (for both databases)
 	@test -n "$(NAME)" || { echo "usage: make migrate-add NAME=add_something"; exit 2; }
 	scripts/migrate.sh add "$(NAME)"
 
+.PHONY: openapi
+openapi: ## Regenerate src/api/v1/openapi.json from the code (a test fails when it is stale)
+	cargo run --locked --quiet -- openapi --out src/api/v1/openapi.json
+
+.PHONY: fuzz-api
+fuzz-api: ## Contract-fuzz a release build with schemathesis on SQLite and Postgres (FUZZ_SECONDS=90)
+	scripts/fuzz-api.sh
+
 .PHONY: check-config
 check-config: ## Validate the effective configuration and print a summary
 	cargo run --locked --quiet -- check-config

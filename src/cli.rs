@@ -33,6 +33,11 @@ pub enum Command {
     },
     /// Load and validate the configuration, print a summary, and exit.
     CheckConfig,
+    /// Print the OpenAPI 3.1 document, or write it to a file.
+    Openapi {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +68,16 @@ impl Cli {
             Command::Keys { action: KeysAction::Generate { out } } => {
                 let kid = KeyRing::generate_file(&out)?;
                 println!("wrote {} (kid {kid})", out.display());
+                Ok(())
+            }
+            Command::Openapi { out: Some(path) } => {
+                std::fs::write(&path, crate::api::openapi::document_json())
+                    .with_context(|| format!("write {}", path.display()))?;
+                println!("wrote {}", path.display());
+                Ok(())
+            }
+            Command::Openapi { out: None } => {
+                print!("{}", crate::api::openapi::document_json());
                 Ok(())
             }
             Command::CheckConfig => {

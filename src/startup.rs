@@ -20,13 +20,13 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::api::AppState;
 use crate::api::middleware::{
     REQUEST_ID, TIMEOUT_STATUS, panic_response, record_response, render_problems, request_span,
     security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
 use crate::api::v1::endpoints::{auth, health, jwks, sessions, users};
+use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
 use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
@@ -182,6 +182,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())
         .merge(jwks::router())
+        .merge(openapi::swagger_ui())
         .with_state(state);
     with_layers(routes, settings)
 }

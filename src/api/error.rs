@@ -8,6 +8,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::ValidationErrors;
 use crate::services::AccountError;
@@ -44,11 +45,34 @@ pub enum AppError {
 }
 
 /// One field's reason, as serialised in `errors`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProblemField {
+    #[schema(example = "password")]
     pub field: String,
+    #[schema(value_type = String, example = "too_short")]
     pub code: &'static str,
+    #[schema(example = "password must be at least 12 characters")]
     pub message: String,
+}
+
+/// An RFC 9457 problem document: the body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"type": "urn:warren:problem:validation_failed", "title": "Validation failed", "status": 422, "detail": "one or more fields are invalid", "code": "validation_failed", "request_id": "5f0c7b9e-3c1d-4b7a-9a53-2f1e0d9c8b7a", "errors": [{"field": "password", "code": "too_short", "message": "password must be at least 12 characters"}]}))]
+pub struct ProblemDocument {
+    #[serde(rename = "type")]
+    #[schema(example = "urn:warren:problem:email_taken")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, `snake_case`; see the README for the full list.
+    #[schema(example = "email_taken")]
+    pub code: String,
+    /// Equals the `x-request-id` response header.
+    pub request_id: String,
+    /// Present on `validation_failed` only.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub errors: Vec<ProblemField>,
 }
 
 /// The parts of a problem+json body known before the request id is attached.
@@ -108,8 +132,17 @@ impl Problem {
         Self::new(status, code, title, detail)
     }
 
-    pub fn type_uri(&self) -> String {
-        format!("urn:warren:problem:{}", self.code)
+    /// The body for this problem in the request `request_id`.
+    pub fn into_document(self, request_id: String) -> ProblemDocument {
+        ProblemDocument {
+            type_uri: format!("urn:warren:problem:{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code.to_owned(),
+            request_id,
+            errors: self.errors,
+        }
     }
 }
 

@@ -52,8 +52,20 @@ fn is_json(headers: &HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Deserialises strictly, mapping serde's failures onto our error codes.
+/// Deserialises strictly, mapping serde's failures onto our error codes. Every request body is
+/// a JSON object: serde would otherwise also accept a struct written as an array.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => AppError::Validation(ValidationErrors::single(
+                "",
+                "invalid_type",
+                "the request body must be a JSON object",
+            )),
+            Err(_) => AppError::MalformedJson("the request body is not valid JSON".to_owned()),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -258,6 +270,22 @@ mod tests {
     }
 
     #[test]
+    fn bodies_that_are_not_objects_are_refused_even_when_serde_would_accept_them() {
+        for body in [r#"["a", 1]"#, "[]", "null", "42", r#""text""#] {
+            match parse_json::<Sample>(body.as_bytes()) {
+                Err(AppError::Validation(errors)) => {
+                    assert_eq!(
+                        errors.iter().next().map(|e| e.code),
+                        Some("invalid_type"),
+                        "{body}"
+                    );
+                }
+                other => panic!("{body} must be refused as not an object, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn json_syntax_errors_are_malformed() {
         for body in ["{", "", "{\"email\":}", "{\"email\":\"a\",\"age\":1} x", "nul"] {
             assert!(
@@ -279,6 +307,37 @@ mod tests {
         }
         for value in ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"] {
             assert!(!is_json(&headers(&[("content-type", value)])), "{value}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bearer_parsing_never_panics_and_returns_only_token_characters(value in "[ -~]{0,200}") {
+            let mut map = HeaderMap::new();
+            if let Ok(header) = HeaderValue::from_str(&value) {
+                map.insert(header::AUTHORIZATION, header);
+                if let Some(token) = bearer_token(&map) {
+                    proptest::prop_assert!(!token.is_empty());
+                    proptest::prop_assert!(value.ends_with(token));
+                    proptest::prop_assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || "-._~+/=".contains(c)));
+                }
+            }
+        }
+
+        #[test]
+        fn request_bodies_never_panic_and_fail_with_client_errors(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            match parse_json::<crate::api::v1::schemas::SignupRequest>(&body) {
+                Ok(_) | Err(AppError::Validation(_) | AppError::MalformedJson(_)) => {}
+                Err(other) => proptest::prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        #[test]
+        fn json_shaped_bodies_never_panic(body in r#"\{("(email|password|full_name|x)":("[^"]{0,20}"|null|1|\[\]),?){0,4}\}"#) {
+            match parse_json::<crate::api::v1::schemas::SignupRequest>(body.as_bytes()) {
+                Ok(_) | Err(AppError::Validation(_) | AppError::MalformedJson(_)) => {}
+                Err(other) => proptest::prop_assert!(false, "unexpected {other:?}"),
+            }
         }
     }
 }

@@ -8,27 +8,13 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
-use serde::Serialize;
 use tracing::Span;
 
 use super::AppError;
-use super::error::{Problem, ProblemField};
+use super::error::Problem;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const PROBLEM_JSON: &str = "application/problem+json";
-
-#[derive(Serialize)]
-struct ProblemBody<'a> {
-    #[serde(rename = "type")]
-    type_uri: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    code: &'a str,
-    request_id: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [ProblemField],
-}
 
 /// Writes every error response as problem+json with the request id: ours (carrying a
 /// [`Problem`] extension) and everyone else's (router 404/405, layer rejections).
@@ -45,18 +31,10 @@ pub async fn render_problems(request: Request, next: Next) -> Response<Body> {
         None if is_unformatted_error(&response) => Problem::for_status(response.status()),
         None => return response,
     };
-    let body = ProblemBody {
-        type_uri: problem.type_uri(),
-        title: problem.title,
-        status: problem.status.as_u16(),
-        detail: &problem.detail,
-        code: problem.code,
-        request_id: &request_id,
-        errors: &problem.errors,
-    };
-    let json = serde_json::to_vec(&body).unwrap_or_default();
+    let status = problem.status;
+    let json = serde_json::to_vec(&problem.into_document(request_id)).unwrap_or_default();
     let (mut parts, _) = response.into_parts();
-    parts.status = problem.status;
+    parts.status = status;
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(json))
@@ -73,18 +51,24 @@ fn is_unformatted_error(response: &Response<Body>) -> bool {
 
 /// Headers every response carries, errors and preflights included.
 pub async fn security_headers(request: Request, next: Next) -> Response<Body> {
+    // Swagger UI is the one HTML page: it loads its own scripts, styles and images.
+    let csp = if request.uri().path().starts_with("/docs") { DOCS_CSP } else { API_CSP };
     let mut response = next.run(request).await;
-    set_security_headers(response.headers_mut());
+    set_security_headers(response.headers_mut(), csp);
     response
 }
 
-fn set_security_headers(headers: &mut HeaderMap) {
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                        img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+
+fn set_security_headers(headers: &mut HeaderMap, csp: &'static str) {
     let fixed = [
         (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (header::CONTENT_SECURITY_POLICY, csp),
         (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
     ];
     for (name, value) in fixed {

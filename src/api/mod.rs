@@ -3,6 +3,7 @@
 pub mod error;
 pub mod extractors;
 pub mod middleware;
+pub mod openapi;
 pub mod rate_limit;
 pub mod state;
 pub mod v1;

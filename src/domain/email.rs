@@ -158,4 +158,25 @@ mod tests {
         let email = EmailAddress::parse("Grace.Hopper@navy.example").expect("valid");
         assert_eq!(email.local_part(), "grace.hopper");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn canonicalisation_never_panics_and_is_idempotent(raw in "\\PC{0,80}") {
+            if let Ok(email) = EmailAddress::parse(&raw) {
+                let again = EmailAddress::parse(email.as_str()).expect("canonical form parses");
+                proptest::prop_assert_eq!(&again, &email);
+                proptest::prop_assert!(email.as_str().len() <= EmailAddress::MAX_LEN);
+                proptest::prop_assert!(!email.as_str().chars().any(char::is_uppercase));
+            }
+        }
+
+        #[test]
+        fn plausible_addresses_survive_case_and_whitespace_changes(
+            local in "[a-z0-9._%+-]{1,20}", domain in "[a-z0-9-]{1,20}\\.[a-z]{2,6}",
+        ) {
+            let canonical = EmailAddress::parse(&format!("{local}@{domain}"));
+            let shouted = EmailAddress::parse(&format!("  {}@{} ", local.to_uppercase(), domain.to_uppercase()));
+            proptest::prop_assert_eq!(canonical, shouted);
+        }
+    }
 }

@@ -238,4 +238,19 @@ mod tests {
         assert!(!format!("{password:?}").contains("secret"));
         assert!(!format!("{:?}", CandidatePassword::new("a secret")).contains("secret"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn normalisation_never_panics_and_is_stable(raw in "\\PC{0,140}") {
+            let candidate = CandidatePassword::new(&raw);
+            // Normalising twice changes nothing: what was hashed is what verification sees.
+            let twice = CandidatePassword::new(candidate.expose());
+            proptest::prop_assert_eq!(twice.expose(), candidate.expose());
+            if let Ok(password) = Password::parse(&raw, PasswordPolicy::default(), None) {
+                proptest::prop_assert_eq!(password.expose(), candidate.expose());
+                let length = password.expose().chars().count();
+                proptest::prop_assert!((12..=128).contains(&length));
+            }
+        }
+    }
 }

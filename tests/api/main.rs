@@ -17,6 +17,7 @@ mod faults;
 mod health;
 mod jwks;
 mod migrations;
+mod openapi;
 mod sessions;
 mod throttling;
 mod users;

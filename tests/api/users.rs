@@ -101,6 +101,17 @@ both_backends! {
         assert_eq!(app.me(&token).await.status(), StatusCode::OK);
     }
 
+    async fn a_body_that_is_not_a_json_object_is_422_and_changes_nothing(app: TestApp) {
+        // Found by schemathesis: serde accepts a struct written as an array.
+        let (user, token) = app.signed_in_user().await;
+        for body in [json!([]), json!(["Renamed"]), json!(null)] {
+            let response = app.patch_me(&token, &body).await;
+            assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        }
+        let me: Value = app.me(&token).await.json().await.expect("json");
+        assert_eq!(me["full_name"], user.full_name);
+    }
+
     async fn null_is_refused_for_fields_that_cannot_be_cleared(app: TestApp) {
         let (_, token) = app.signed_in_user().await;
         let problem = assert_problem(

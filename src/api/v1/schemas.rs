@@ -3,15 +3,21 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::domain::{
     CandidatePassword, EmailAddress, FullName, Password, PasswordPolicy, User, ValidationErrors,
 };
 use crate::services::{NewAccount, ProfileUpdate, SessionView, SignedIn};
 
-#[derive(Debug, Deserialize)]
+/// A new account. The email is canonicalised (trimmed, NFC, lowercased, IDNA domain); the
+/// password is NFKC-normalised and must be 12..=128 characters, not common, and must not
+/// contain the email's local part; `full_name` is trimmed to 1..=100 characters.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery", "full_name": "Ada Lovelace"}))]
 pub struct SignupRequest {
+    #[schema(format = Email)]
     pub email: String,
     pub password: String,
     #[serde(default)]
@@ -37,9 +43,11 @@ impl SignupRequest {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery"}))]
 pub struct SigninRequest {
+    #[schema(format = Email)]
     pub email: String,
     pub password: String,
 }
@@ -61,16 +69,24 @@ impl SigninRequest {
 /// `PATCH /users/me`. Absent fields stay as they are; `full_name: null` clears the name.
 /// `Option<Option<_>>` is deliberate: absent (`None`) and `null` (`Some(None)`) differ.
 #[allow(clippy::option_option)]
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"full_name": "Ada King", "email": "countess@example.com", "current_password": "correct horse battery"}))]
 pub struct UpdateMeRequest {
+    /// `null` clears the name.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     pub full_name: Option<Option<String>>,
+    /// Requires `current_password`.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, format = Email)]
     pub email: Option<Option<String>>,
+    /// Requires `current_password`; ends every other session and every earlier access token.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String)]
     pub password: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String)]
     pub current_password: Option<Option<String>>,
 }
 
@@ -99,14 +115,16 @@ impl UpdateMeRequest {
 }
 
 /// `POST /auth/refresh` and `POST /auth/signout`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "wrt_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}))]
 pub struct RefreshTokenRequest {
     pub refresh_token: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery"}))]
 pub struct DeleteMeRequest {
     pub current_password: String,
 }
@@ -137,9 +155,13 @@ fn not_null(
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A user account. Never includes a password hash.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a2b4-7c1e-7d3a-9f00-5b6c7d8e9f01", "email": "ada@example.com", "full_name": "Ada Lovelace", "is_active": true, "created_at": "2026-11-22T08:20:07.41275Z", "updated_at": "2026-11-22T08:20:07.41275Z"}))]
 pub struct UserResponse {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Email)]
     pub email: String,
     pub full_name: Option<String>,
     pub is_active: bool,
@@ -162,18 +184,25 @@ impl From<&User> for UserResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SignupResponse {
     pub user: UserResponse,
     pub message: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+/// Tokens for a signed-in session.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub user: UserResponse,
+    /// EdDSA JWT (`typ: at+jwt`) to send as `Authorization: Bearer …`.
     pub access_token: String,
+    #[schema(example = "bearer")]
     pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
     pub expires_in: u64,
+    /// Opaque, single use: exchange it at `/auth/refresh` for the next one.
+    #[schema(example = "wrt_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
     pub refresh_token: String,
 }
 
@@ -189,8 +218,10 @@ impl From<SignedIn> for TokenResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// One signed-in device or browser.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionResponse {
+    #[schema(format = Uuid)]
     pub id: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -325,4 +325,31 @@ mod tests {
             assert!(tokens.verify(garbage, now).is_err(), "{garbage:?}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn verification_of_arbitrary_input_never_panics_and_never_accepts(
+            raw in "[A-Za-z0-9_.=-]{0,300}", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+        ) {
+            let Fixture { tokens, .. } = fixture();
+            let now = OffsetDateTime::now_utc();
+            proptest::prop_assert!(tokens.verify(&raw, now).is_err());
+            proptest::prop_assert!(tokens.verify(&String::from_utf8_lossy(&bytes), now).is_err());
+        }
+
+        #[test]
+        fn any_change_to_a_valid_token_is_refused(position in 0usize..400, replacement in "[A-Za-z0-9_-]") {
+            let Fixture { tokens, .. } = fixture();
+            let now = OffsetDateTime::now_utc();
+            let token = issue(&tokens, now);
+            let index = position % token.len();
+            let mut tampered: Vec<char> = token.chars().collect();
+            let new = replacement.chars().next().expect("one char");
+            proptest::prop_assume!(tampered[index] != new && tampered[index] != '.');
+            tampered[index] = new;
+            let tampered: String = tampered.into_iter().collect();
+            proptest::prop_assert!(tokens.verify(&tampered, now).is_err());
+        }
+    }
 }

@@ -7,6 +7,7 @@ use axum::routing::post;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
+use crate::api::error::ProblemDocument;
 use crate::api::extractors::{Client, Json};
 use crate::api::v1::schemas::{
     RefreshTokenRequest, SigninRequest, SignupRequest, SignupResponse, TokenResponse, UserResponse,
@@ -24,7 +25,19 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/signout", post(sign_out))
 }
 
-async fn sign_up(
+/// Create an account. It does not sign in: call `/auth/signin` next.
+#[utoipa::path(
+    post, path = "/api/v1/auth/signup", tag = "auth",
+    request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Account created", body = SignupResponse),
+        (status = 409, description = "`email_taken`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, naming each bad field", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`, with `Retry-After`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn sign_up(
     State(state): State<AppState>,
     Client(client): Client,
     Json(request): Json<SignupRequest>,
@@ -38,7 +51,19 @@ async fn sign_up(
     Ok((StatusCode::CREATED, axum::Json(body)))
 }
 
-async fn sign_in(
+/// Check credentials and open a session: returns an access token and a refresh token.
+#[utoipa::path(
+    post, path = "/api/v1/auth/signin", tag = "auth",
+    request_body = SigninRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "`invalid_credentials` (identical for unknown email, wrong password, inactive account)", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: per-IP limit or per-account backoff", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     Client(client): Client,
     Json(request): Json<SigninRequest>,
@@ -48,8 +73,21 @@ async fn sign_in(
     Ok(axum::Json(signed_in.into()))
 }
 
-/// Exchanges a refresh token for a new access token and a rotated refresh token.
-async fn refresh(
+/// Exchange a refresh token for a new access token and the next refresh token. The presented
+/// token is spent; presenting it again within 10 s returns the same successor, later it
+/// revokes the whole session.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshTokenRequest,
+    responses(
+        (status = 200, description = "Rotated", body = TokenResponse),
+        (status = 401, description = "`invalid_refresh_token`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn refresh(
     State(state): State<AppState>,
     Client(client): Client,
     Json(request): Json<RefreshTokenRequest>,
@@ -58,8 +96,18 @@ async fn refresh(
     Ok(axum::Json(signed_in.into()))
 }
 
-/// Ends the session the refresh token belongs to. Always 204 for a well-formed body.
-async fn sign_out(
+/// End the session the refresh token belongs to. 204 for any well-formed body: sign-out is
+/// idempotent and does not reveal which tokens exist.
+#[utoipa::path(
+    post, path = "/api/v1/auth/signout", tag = "auth",
+    request_body = RefreshTokenRequest,
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn sign_out(
     State(state): State<AppState>,
     Client(client): Client,
     Json(request): Json<RefreshTokenRequest>,

@@ -5,9 +5,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::api::error::ApiResult;
+use crate::api::error::{ApiResult, ProblemDocument};
 use crate::api::{AppError, AppState};
 
 /// Readiness answers within this even when the database hangs.
@@ -17,15 +18,42 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/", get(health)).route("/ready", get(ready))
 }
 
-/// The process is up and serving; says nothing about dependencies.
-async fn health() -> axum::Json<Value> {
-    axum::Json(json!({ "status": "healthy" }))
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Liveness {
+    #[schema(example = "healthy")]
+    status: &'static str,
 }
 
-/// Ready when the database answers a query; 503 otherwise, so load balancers route around us.
-async fn ready(State(state): State<AppState>) -> ApiResult<axum::Json<Value>> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    status: &'static str,
+    #[schema(example = "ok")]
+    database: &'static str,
+}
+
+/// Liveness: the process is up and serving. Says nothing about dependencies.
+#[utoipa::path(
+    get, path = "/api/health", tag = "health",
+    responses((status = 200, description = "Alive", body = Liveness))
+)]
+pub(crate) async fn health() -> axum::Json<Liveness> {
+    axum::Json(Liveness { status: "healthy" })
+}
+
+/// Readiness: the database answers a query within 2 s. 503 otherwise, so load balancers route
+/// around this instance until it recovers.
+#[utoipa::path(
+    get, path = "/api/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "`service_unavailable`, with `Retry-After`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<axum::Json<Readiness>> {
     match tokio::time::timeout(READINESS_TIMEOUT, state.database.ping()).await {
-        Ok(Ok(())) => Ok(axum::Json(json!({ "status": "ready", "database": "ok" }))),
+        Ok(Ok(())) => Ok(axum::Json(Readiness { status: "ready", database: "ok" })),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check failed");
             Err(AppError::Unavailable)

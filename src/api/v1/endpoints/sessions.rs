@@ -7,6 +7,7 @@ use axum::routing::get;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
+use crate::api::error::ProblemDocument;
 use crate::api::extractors::{AuthUser, Client};
 use crate::api::v1::schemas::SessionResponse;
 
@@ -14,7 +15,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/", get(list).delete(sign_out_everywhere))
 }
 
-async fn list(
+/// The caller's live sessions, oldest first; `current` marks the one asking.
+#[utoipa::path(
+    get, path = "/api/v1/users/me/sessions", tag = "sessions", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Live sessions", body = Vec<SessionResponse>),
+        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
 ) -> ApiResult<axum::Json<Vec<SessionResponse>>> {
@@ -22,8 +32,16 @@ async fn list(
     Ok(axum::Json(sessions.into_iter().map(SessionResponse::from).collect()))
 }
 
-/// Revokes every session and every access token issued so far, this one included.
-async fn sign_out_everywhere(
+/// Sign out everywhere: every session and every access token issued so far, this one included.
+#[utoipa::path(
+    delete, path = "/api/v1/users/me/sessions", tag = "sessions", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out everywhere"),
+        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn sign_out_everywhere(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
     Client(client): Client,

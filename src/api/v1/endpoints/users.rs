@@ -7,6 +7,7 @@ use axum::routing::get;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
+use crate::api::error::ProblemDocument;
 use crate::api::extractors::{AuthUser, Client, Json};
 use crate::api::v1::schemas::{DeleteMeRequest, UpdateMeRequest, UserResponse};
 use crate::domain::CandidatePassword;
@@ -15,11 +16,34 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/me", get(me).patch(update_me).delete(delete_me))
 }
 
-async fn me(AuthUser(caller): AuthUser) -> axum::Json<UserResponse> {
+/// The caller's account.
+#[utoipa::path(
+    get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = UserResponse),
+        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn me(AuthUser(caller): AuthUser) -> axum::Json<UserResponse> {
     axum::Json(UserResponse::from(&caller.user))
 }
 
-async fn update_me(
+/// Change the name, email or password. Email and password changes need `current_password`; a
+/// password change ends every other session and every access token issued before it.
+#[utoipa::path(
+    patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The updated account", body = UserResponse),
+        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "`reauthentication_failed`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn update_me(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
     Client(client): Client,
@@ -30,7 +54,20 @@ async fn update_me(
     Ok(axum::Json(UserResponse::from(&user)))
 }
 
-async fn delete_me(
+/// Delete the account for good: its sessions, refresh tokens and access tokens end at once and
+/// the email is free again.
+#[utoipa::path(
+    delete, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    request_body = DeleteMeRequest,
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 403, description = "`reauthentication_failed`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
+        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn delete_me(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
     Client(client): Client,
