@@ -51,6 +51,10 @@ openapi: ## Regenerate src/api/v1/openapi.json from the code (a test fails when 
 fuzz-api: ## Contract-fuzz a release build with schemathesis on SQLite and Postgres (FUZZ_SECONDS=90)
 	scripts/fuzz-api.sh
 
+.PHONY: bench
+bench: ## Load-test a release build with wrk on SQLite and Postgres; writes benches/results.md
+	scripts/bench.sh
+
 .PHONY: check-config
 check-config: ## Validate the effective configuration and print a summary
 	cargo run --locked --quiet -- check-config

@@ -26,5 +26,5 @@ fi
 
 profile=default
 [[ "${CI:-}" == "true" ]] && profile=ci
-cargo nextest run --locked --workspace --all-targets --profile "$profile" "${filter[@]}"
+cargo nextest run --locked --workspace --lib --bins --tests --examples --profile "$profile" "${filter[@]}"
 echo "backends tested: $backends"

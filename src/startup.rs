@@ -71,6 +71,11 @@ impl Application {
         Ok(Self { listener, router, database })
     }
 
+    /// The fully layered router, for driving the application without a socket (benchmarks).
+    pub fn into_router(self) -> Router {
+        self.router
+    }
+
     /// The pool the application uses, so operators' tools and tests can inspect or close it.
     pub fn database(&self) -> &Database {
         &self.database

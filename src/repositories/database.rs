@@ -7,11 +7,11 @@ use std::time::Duration;
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgPool, Postgres, Sqlite};
 
 use super::postgres::{PgAudit, PgSessions, PgThrottles, PgUsers};
 use super::sqlite::{SqliteAudit, SqliteSessions, SqliteThrottles, SqliteUsers};
-use super::{AuditRepository, SessionRepository, ThrottleRepository, UserRepository};
+use super::{AuditRepository, Pools, SessionRepository, ThrottleRepository, UserRepository};
 use crate::core::config::DatabaseSettings;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -20,10 +20,11 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// How long SQLite waits on a locked database before reporting busy (mapped to 503).
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A connection pool to one of the supported databases, chosen by the URL scheme.
+/// Connections to one of the supported databases, chosen by the URL scheme.
 #[derive(Debug, Clone)]
 pub enum Database {
-    Sqlite(SqlitePool),
+    /// A read pool and a single-connection write pool (see [`Pools`]).
+    Sqlite(Pools<Sqlite>),
     Postgres(PgPool),
 }
 
@@ -50,12 +51,17 @@ impl Database {
             if let Some(folder) = options.get_filename().parent() {
                 std::fs::create_dir_all(folder)?;
             }
-            let pool = SqlitePoolOptions::new()
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;
-            Ok(Self::Sqlite(pool))
+            Ok(Self::Sqlite(Pools { read, write }))
         } else {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -76,29 +82,29 @@ impl Database {
 
     pub fn users(&self) -> Arc<dyn UserRepository> {
         match self {
-            Self::Sqlite(pool) => Arc::new(SqliteUsers::new(pool.clone())),
-            Self::Postgres(pool) => Arc::new(PgUsers::new(pool.clone())),
+            Self::Sqlite(pools) => Arc::new(SqliteUsers::new(pools.clone())),
+            Self::Postgres(pool) => Arc::new(PgUsers::new(shared(pool))),
         }
     }
 
     pub fn sessions(&self) -> Arc<dyn SessionRepository> {
         match self {
-            Self::Sqlite(pool) => Arc::new(SqliteSessions::new(pool.clone())),
-            Self::Postgres(pool) => Arc::new(PgSessions::new(pool.clone())),
+            Self::Sqlite(pools) => Arc::new(SqliteSessions::new(pools.clone())),
+            Self::Postgres(pool) => Arc::new(PgSessions::new(shared(pool))),
         }
     }
 
     pub fn audit(&self) -> Arc<dyn AuditRepository> {
         match self {
-            Self::Sqlite(pool) => Arc::new(SqliteAudit::new(pool.clone())),
-            Self::Postgres(pool) => Arc::new(PgAudit::new(pool.clone())),
+            Self::Sqlite(pools) => Arc::new(SqliteAudit::new(pools.clone())),
+            Self::Postgres(pool) => Arc::new(PgAudit::new(shared(pool))),
         }
     }
 
     pub fn throttles(&self) -> Arc<dyn ThrottleRepository> {
         match self {
-            Self::Sqlite(pool) => Arc::new(SqliteThrottles::new(pool.clone())),
-            Self::Postgres(pool) => Arc::new(PgThrottles::new(pool.clone())),
+            Self::Sqlite(pools) => Arc::new(SqliteThrottles::new(pools.clone())),
+            Self::Postgres(pool) => Arc::new(PgThrottles::new(shared(pool))),
         }
     }
 
@@ -112,7 +118,7 @@ impl Database {
     /// Applies every pending migration.
     pub async fn migrate_up(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Self::Sqlite(pool) => self.migrator().run(pool).await,
+            Self::Sqlite(pools) => self.migrator().run(&pools.write).await,
             Self::Postgres(pool) => self.migrator().run(pool).await,
         }
     }
@@ -131,7 +137,7 @@ impl Database {
         };
         let target = applied.iter().rev().nth(1).copied().unwrap_or(0);
         match self {
-            Self::Sqlite(pool) => self.migrator().undo(pool, target).await?,
+            Self::Sqlite(pools) => self.migrator().undo(&pools.write, target).await?,
             Self::Postgres(pool) => self.migrator().undo(pool, target).await?,
         }
         Ok(Some(newest))
@@ -141,7 +147,7 @@ impl Database {
         &self,
     ) -> Result<Vec<MigrationStatus>, sqlx::migrate::MigrateError> {
         let applied: Vec<i64> = match self {
-            Self::Sqlite(pool) => applied_versions(&mut *pool.acquire().await?).await?,
+            Self::Sqlite(pools) => applied_versions(&mut *pools.write.acquire().await?).await?,
             Self::Postgres(pool) => applied_versions(&mut *pool.acquire().await?).await?,
         };
         Ok(self
@@ -159,17 +165,25 @@ impl Database {
     /// Whether the database answers a trivial query now.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         match self {
-            Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Self::Sqlite(pools) => sqlx::query("SELECT 1").execute(&pools.read).await.map(drop),
             Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Self::Sqlite(pool) => pool.close().await,
+            Self::Sqlite(pools) => {
+                pools.write.close().await;
+                pools.read.close().await;
+            }
             Self::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Postgres serves reads and writes from one pool.
+fn shared(pool: &PgPool) -> Pools<Postgres> {
+    Pools { read: pool.clone(), write: pool.clone() }
 }
 
 async fn applied_versions<C: Migrate + ?Sized>(

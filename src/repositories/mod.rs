@@ -20,6 +20,23 @@ use crate::domain::{
 
 pub use database::{Database, MigrationStatus};
 
+/// The connections a repository uses: reads and writes may go to different pools. SQLite
+/// writes go through a single connection, so concurrent writers queue in the pool (FIFO,
+/// async) instead of colliding in SQLite's busy handler, which sleeps up to 100 ms per retry.
+/// Postgres uses one pool for both.
+#[derive(Debug)]
+pub struct Pools<DB: sqlx::Database> {
+    pub read: sqlx::Pool<DB>,
+    pub write: sqlx::Pool<DB>,
+}
+
+// By hand: the derive would demand `DB: Clone`, which database marker types are not.
+impl<DB: sqlx::Database> Clone for Pools<DB> {
+    fn clone(&self) -> Self {
+        Self { read: self.read.clone(), write: self.write.clone() }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
     /// A unique constraint decided against the write (e.g. the email is taken).
@@ -187,8 +204,9 @@ pub trait AuditRepository: Send + Sync + std::fmt::Debug {
 /// Per-email signin backoff. Times are unix seconds.
 #[async_trait]
 pub trait ThrottleRepository: Send + Sync + std::fmt::Debug {
-    /// Until when signins for `email` are refused; 0 when they are not.
-    async fn locked_until(&self, email: &EmailAddress) -> Result<i64, RepoError>;
+    /// Until when signins for `email` are refused (0: not locked); `None` when the email has
+    /// no recent failures on record at all.
+    async fn locked_until(&self, email: &EmailAddress) -> Result<Option<i64>, RepoError>;
     /// Counts one more failure and returns the count, restarting from 1 when the previous
     /// failure was before `forget_before`.
     async fn record_failure(

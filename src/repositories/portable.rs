@@ -17,12 +17,12 @@ macro_rules! portable_repositories {
     ($users:ident, $sessions:ident, $db:ty, $begin:literal) => {
         #[derive(Debug, Clone)]
         pub struct $users {
-            pool: sqlx::Pool<$db>,
+            pools: Pools<$db>,
         }
 
         impl $users {
-            pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+            pub fn new(pools: Pools<$db>) -> Self {
+                Self { pools }
             }
         }
 
@@ -43,7 +43,7 @@ macro_rules! portable_repositories {
                 .bind(user.full_name.as_ref().map(|n| n.as_str()))
                 .bind(user.password_hash.as_str())
                 .bind(user.created_at)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.pools.write)
                 .await
                 .map_err(classify)?
                 .try_into()
@@ -57,7 +57,7 @@ macro_rules! portable_repositories {
                     " FROM users WHERE id = $1"
                 ))
                 .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pools.read)
                 .await
                 .map_err(classify)?
                 .map(User::try_from)
@@ -80,7 +80,7 @@ macro_rules! portable_repositories {
                 )
                 .bind(id.as_uuid())
                 .bind(session.as_uuid())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pools.read)
                 .await
                 .map_err(classify)?;
                 row.map(|row| {
@@ -104,7 +104,7 @@ macro_rules! portable_repositories {
                     ", password_hash FROM users WHERE email = $1"
                 ))
                 .bind(email.as_str())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pools.read)
                 .await
                 .map_err(classify)?
                 .map(Credentials::try_from)
@@ -122,7 +122,7 @@ macro_rules! portable_repositories {
                     ", password_hash FROM users WHERE id = $1"
                 ))
                 .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pools.read)
                 .await
                 .map_err(classify)?
                 .map(Credentials::try_from)
@@ -153,7 +153,7 @@ macro_rules! portable_repositories {
                 .bind(i64::from(changes.password_hash.is_some() || changes.revoke_tokens))
                 .bind(now)
                 .bind(id.as_uuid())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pools.write)
                 .await
                 .map_err(classify)?
                 .map(User::try_from)
@@ -171,7 +171,7 @@ macro_rules! portable_repositories {
                     .bind(new.as_str())
                     .bind(id.as_uuid())
                     .bind(old.as_str())
-                    .execute(&self.pool)
+                    .execute(&self.pools.write)
                     .await
                     .map_err(classify)?;
                 Ok(())
@@ -181,7 +181,7 @@ macro_rules! portable_repositories {
             async fn delete(&self, id: UserId) -> Result<bool, RepoError> {
                 let result = sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(id.as_uuid())
-                    .execute(&self.pool)
+                    .execute(&self.pools.write)
                     .await
                     .map_err(classify)?;
                 Ok(result.rows_affected() > 0)
@@ -190,12 +190,12 @@ macro_rules! portable_repositories {
 
         #[derive(Debug, Clone)]
         pub struct $sessions {
-            pool: sqlx::Pool<$db>,
+            pools: Pools<$db>,
         }
 
         impl $sessions {
-            pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+            pub fn new(pools: Pools<$db>) -> Self {
+                Self { pools }
             }
         }
 
@@ -203,7 +203,7 @@ macro_rules! portable_repositories {
         impl SessionRepository for $sessions {
             #[tracing::instrument(skip_all)]
             async fn create(&self, session: NewSession, root: NewRefreshToken) -> Result<(), RepoError> {
-                let mut tx = self.pool.begin_with($begin).await.map_err(classify)?;
+                let mut tx = self.pools.write.begin_with($begin).await.map_err(classify)?;
                 sqlx::query(
                     "INSERT INTO sessions \
                      (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
@@ -229,7 +229,7 @@ macro_rules! portable_repositories {
                 successor: NewRefreshToken,
             ) -> Result<Rotation, RepoError> {
                 let now = successor.issued_at;
-                let mut tx = self.pool.begin_with($begin).await.map_err(classify)?;
+                let mut tx = self.pools.write.begin_with($begin).await.map_err(classify)?;
                 // The conditional update is the arbiter between racing refreshes: exactly one
                 // of them finds `rotated_at` still empty.
                 let claimed: Option<(Uuid, OffsetDateTime)> = sqlx::query_as(
@@ -280,7 +280,7 @@ macro_rules! portable_repositories {
                      WHERE t.token_hash = $1",
                 )
                 .bind(hash.as_bytes().as_slice())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pools.read)
                 .await
                 .map_err(classify)?;
                 Ok(row.map(RefreshTokenState::from))
@@ -293,7 +293,7 @@ macro_rules! portable_repositories {
                 )
                 .bind(now)
                 .bind(session.as_uuid())
-                .execute(&self.pool)
+                .execute(&self.pools.write)
                 .await
                 .map_err(classify)?;
                 Ok(())
@@ -313,7 +313,7 @@ macro_rules! portable_repositories {
                 .bind(now)
                 .bind(user.as_uuid())
                 .bind(keep.map(|id| id.as_uuid()))
-                .execute(&self.pool)
+                .execute(&self.pools.write)
                 .await
                 .map_err(classify)?;
                 Ok(result.rows_affected())
@@ -326,7 +326,7 @@ macro_rules! portable_repositories {
                      FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id",
                 )
                 .bind(user.as_uuid())
-                .fetch_all(&self.pool)
+                .fetch_all(&self.pools.read)
                 .await
                 .map_err(classify)?;
                 Ok(rows.into_iter().map(Session::from).collect())
@@ -359,12 +359,12 @@ macro_rules! portable_security_repositories {
     ($audit:ident, $throttles:ident, $db:ty) => {
         #[derive(Debug, Clone)]
         pub struct $audit {
-            pool: sqlx::Pool<$db>,
+            pools: Pools<$db>,
         }
 
         impl $audit {
-            pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+            pub fn new(pools: Pools<$db>) -> Self {
+                Self { pools }
             }
         }
 
@@ -384,7 +384,7 @@ macro_rules! portable_security_repositories {
                 .bind(event.session_id.map(|id| id.as_uuid()))
                 .bind(event.ip.as_deref())
                 .bind(event.request_id.as_deref())
-                .execute(&self.pool)
+                .execute(&self.pools.write)
                 .await
                 .map_err(classify)?;
                 Ok(())
@@ -397,7 +397,7 @@ macro_rules! portable_security_repositories {
                      FROM auth_events WHERE user_id = $1 ORDER BY id",
                 )
                 .bind(user.as_uuid())
-                .fetch_all(&self.pool)
+                .fetch_all(&self.pools.read)
                 .await
                 .map_err(classify)?;
                 rows.into_iter().map(AuthEvent::try_from).collect()
@@ -406,26 +406,24 @@ macro_rules! portable_security_repositories {
 
         #[derive(Debug, Clone)]
         pub struct $throttles {
-            pool: sqlx::Pool<$db>,
+            pools: Pools<$db>,
         }
 
         impl $throttles {
-            pub fn new(pool: sqlx::Pool<$db>) -> Self {
-                Self { pool }
+            pub fn new(pools: Pools<$db>) -> Self {
+                Self { pools }
             }
         }
 
         #[async_trait]
         impl ThrottleRepository for $throttles {
             #[tracing::instrument(skip_all)]
-            async fn locked_until(&self, email: &EmailAddress) -> Result<i64, RepoError> {
-                let until: Option<i64> =
-                    sqlx::query_scalar("SELECT locked_until FROM login_throttles WHERE email = $1")
-                        .bind(email.as_str())
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(classify)?;
-                Ok(until.unwrap_or(0))
+            async fn locked_until(&self, email: &EmailAddress) -> Result<Option<i64>, RepoError> {
+                sqlx::query_scalar("SELECT locked_until FROM login_throttles WHERE email = $1")
+                    .bind(email.as_str())
+                    .fetch_optional(&self.pools.read)
+                    .await
+                    .map_err(classify)
             }
 
             #[tracing::instrument(skip_all)]
@@ -448,7 +446,7 @@ macro_rules! portable_security_repositories {
                 .bind(email.as_str())
                 .bind(now)
                 .bind(forget_before)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.pools.write)
                 .await
                 .map_err(classify)
             }
@@ -458,7 +456,7 @@ macro_rules! portable_security_repositories {
                 sqlx::query("UPDATE login_throttles SET locked_until = $1 WHERE email = $2")
                     .bind(until)
                     .bind(email.as_str())
-                    .execute(&self.pool)
+                    .execute(&self.pools.write)
                     .await
                     .map_err(classify)?;
                 Ok(())
@@ -468,7 +466,7 @@ macro_rules! portable_security_repositories {
             async fn clear(&self, email: &EmailAddress) -> Result<(), RepoError> {
                 sqlx::query("DELETE FROM login_throttles WHERE email = $1")
                     .bind(email.as_str())
-                    .execute(&self.pool)
+                    .execute(&self.pools.write)
                     .await
                     .map_err(classify)?;
                 Ok(())

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::portable::{portable_repositories, portable_security_repositories, user_columns};
 use super::{
     AuditRepository, AuthEventRow, Credentials, CredentialsRow, NewRefreshToken, NewSession,
-    NewUserRecord, RefreshTokenRow, RefreshTokenState, RepoError, Rotation, SessionLiveness,
+    NewUserRecord, Pools, RefreshTokenRow, RefreshTokenState, RepoError, Rotation, SessionLiveness,
     SessionRepository, SessionRow, ThrottleRepository, UserChanges, UserRepository, UserRow,
     UserSessionRow, classify,
 };

@@ -88,10 +88,13 @@ impl AccountService {
         password: &CandidatePassword,
         client: &ClientContext,
     ) -> Result<SignedIn, AccountError> {
-        if let Err(throttled) = self.throttle.check(email, self.clock.now()).await {
-            self.audit.record(AuthEventKind::SigninThrottled, None, None, client).await;
-            return Err(throttled);
-        }
+        let failures = match self.throttle.check(email, self.clock.now()).await {
+            Ok(failures) => failures,
+            Err(throttled) => {
+                self.audit.record(AuthEventKind::SigninThrottled, None, None, client).await;
+                return Err(throttled);
+            }
+        };
         let credentials = self.users.find_credentials_by_email(email).await?;
         let stored = credentials.as_ref().map(|c| &c.password_hash);
         let verification = self.hasher.verify(password, stored).await?;
@@ -106,7 +109,7 @@ impl AccountService {
                 return Err(AccountError::InvalidCredentials);
             }
         };
-        self.throttle.record_success(email).await?;
+        self.throttle.record_success(email, failures).await?;
         let user = credentials.user;
         if needs_rehash {
             self.upgrade_hash(user.id, &credentials.password_hash, password).await;

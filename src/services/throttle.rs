@@ -48,6 +48,10 @@ impl LoginThrottlePolicy {
     }
 }
 
+/// Whether an email had failed signins on record when it was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailuresOnRecord(bool);
+
 #[derive(Debug)]
 pub struct LoginThrottle {
     repository: Arc<dyn ThrottleRepository>,
@@ -59,18 +63,21 @@ impl LoginThrottle {
         Self { repository, policy }
     }
 
-    /// `Err(Throttled)` while the email is locked.
+    /// `Err(Throttled)` while the email is locked; otherwise whether it has failures on record
+    /// (only then does a success need to clear them).
     pub async fn check(
         &self,
         email: &EmailAddress,
         now: OffsetDateTime,
-    ) -> Result<(), AccountError> {
-        let locked_until = self.repository.locked_until(email).await?;
+    ) -> Result<FailuresOnRecord, AccountError> {
+        let Some(locked_until) = self.repository.locked_until(email).await? else {
+            return Ok(FailuresOnRecord(false));
+        };
         let remaining = locked_until - now.unix_timestamp();
         if remaining > 0 {
             return Err(AccountError::Throttled { retry_after_secs: remaining.unsigned_abs() });
         }
-        Ok(())
+        Ok(FailuresOnRecord(true))
     }
 
     pub async fn record_failure(
@@ -87,8 +94,17 @@ impl LoginThrottle {
         Ok(())
     }
 
-    pub async fn record_success(&self, email: &EmailAddress) -> Result<(), AccountError> {
-        Ok(self.repository.clear(email).await?)
+    /// Forgets the failures after a successful signin; most signins have none to forget and
+    /// skip the write.
+    pub async fn record_success(
+        &self,
+        email: &EmailAddress,
+        failures: FailuresOnRecord,
+    ) -> Result<(), AccountError> {
+        if failures.0 {
+            self.repository.clear(email).await?;
+        }
+        Ok(())
     }
 }
 

@@ -238,10 +238,10 @@ impl TestApp {
     pub async fn deactivate(&self, email: &str) {
         let email = email.to_lowercase();
         let updated = match &self.database {
-            Database::Sqlite(pool) => {
+            Database::Sqlite(pools) => {
                 sqlx::query("UPDATE users SET is_active = 0 WHERE email = $1")
                     .bind(email)
-                    .execute(pool)
+                    .execute(&pools.write)
                     .await
                     .map(|r| r.rows_affected())
             }
