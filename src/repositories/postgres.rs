@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::portable::{portable_repositories, portable_security_repositories, user_columns};
+use super::portable::{portable_repositories, user_columns};
+use super::portable_security::portable_security_repositories;
 use super::{
     AuditRepository, AuthEventRow, Credentials, CredentialsRow, NewRefreshToken, NewSession,
     NewUserRecord, Pools, RefreshTokenRow, RefreshTokenState, RepoError, Rotation, SessionLiveness,

@@ -98,19 +98,14 @@ both_backends! {
     }
 }
 
-mod cors_with_an_allowlist {
-    use super::*;
-    use crate::helpers::Backend;
+fn allow_app_origin(figment: figment::Figment) -> figment::Figment {
+    figment.merge(("cors.allowed_origins", ["https://app.example.com"]))
+}
 
-    #[tokio::test]
-    async fn preflights_echo_exactly_the_allowed_origin_before_auth() {
-        let app = TestApp::spawn_with(Backend::Sqlite, |f| {
-            f.merge(("cors.allowed_origins", ["https://app.example.com"]))
-        })
-        .await;
+both_backends! {
+    async fn preflights_echo_exactly_the_allowed_origin_before_auth(app: TestApp = allow_app_origin) {
         let preflight = |origin: &'static str| {
-            app.client
-                .request(reqwest::Method::OPTIONS, app.url("/api/v1/users/me"))
+            app.client.request(reqwest::Method::OPTIONS, app.url("/api/v1/users/me"))
                 .header("origin", origin)
                 .header("access-control-request-method", "GET")
                 .send()
@@ -118,9 +113,8 @@ mod cors_with_an_allowlist {
         let allowed = preflight("https://app.example.com").await.expect("request");
         assert!(allowed.status().is_success(), "preflight needs no token: {}", allowed.status());
         assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
-        assert!(
-            allowed.headers()["vary"].to_str().expect("ascii").to_lowercase().contains("origin")
-        );
+        assert!(allowed.headers()["vary"].to_str().expect("ascii").to_lowercase().contains("origin"));
+        assert_eq!(allowed.headers()["x-content-type-options"], "nosniff");
         for refused in ["https://evil.example", "null", "https://app.example.com.evil.example"] {
             let response = preflight(refused).await.expect("request");
             assert!(!response.headers().contains_key("access-control-allow-origin"), "{refused}");

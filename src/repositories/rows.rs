@@ -1,0 +1,157 @@
+//! Rows as both backends return them, and their conversion into domain values through the
+//! domain's own parsers, so a corrupted row cannot produce an invalid value.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Credentials, RefreshTokenState, RepoError, SessionLiveness};
+use crate::domain::{
+    AuthEvent, AuthEventKind, EmailAddress, FullName, Session, SessionId, StoredHash, User, UserId,
+};
+
+/// The columns of `users` as both backends return them.
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: Uuid,
+    email: String,
+    full_name: Option<String>,
+    is_active: bool,
+    token_version: i64,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserSessionRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    session_revoked: bool,
+    session_expires_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    created_at: OffsetDateTime,
+    last_used_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    user_agent: Option<String>,
+    ip: Option<String>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Session {
+            id: SessionId::from_uuid(row.id),
+            user_id: UserId::from_uuid(row.user_id),
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            user_agent: row.user_agent,
+            ip: row.ip,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RefreshTokenRow {
+    session_id: Uuid,
+    user_id: Uuid,
+    expires_at: OffsetDateTime,
+    rotated_at: Option<OffsetDateTime>,
+    session_revoked: bool,
+    session_expires_at: OffsetDateTime,
+}
+
+impl From<RefreshTokenRow> for RefreshTokenState {
+    fn from(row: RefreshTokenRow) -> Self {
+        RefreshTokenState {
+            session_id: SessionId::from_uuid(row.session_id),
+            user_id: UserId::from_uuid(row.user_id),
+            expires_at: row.expires_at,
+            rotated_at: row.rotated_at,
+            session: SessionLiveness {
+                revoked: row.session_revoked,
+                expires_at: row.session_expires_at,
+            },
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AuthEventRow {
+    kind: String,
+    user_id: Option<Uuid>,
+    session_id: Option<Uuid>,
+    ip: Option<String>,
+    request_id: Option<String>,
+    occurred_at: OffsetDateTime,
+}
+
+impl TryFrom<AuthEventRow> for AuthEvent {
+    type Error = RepoError;
+
+    fn try_from(row: AuthEventRow) -> Result<Self, RepoError> {
+        let kind = AuthEventKind::parse(&row.kind)
+            .ok_or_else(|| RepoError::Corrupt(format!("unknown auth event kind {:?}", row.kind)))?;
+        Ok(AuthEvent {
+            kind,
+            user_id: row.user_id.map(UserId::from_uuid),
+            session_id: row.session_id.map(SessionId::from_uuid),
+            ip: row.ip,
+            request_id: row.request_id,
+            occurred_at: row.occurred_at,
+        })
+    }
+}
+
+impl TryFrom<UserSessionRow> for (User, SessionLiveness) {
+    type Error = RepoError;
+
+    fn try_from(row: UserSessionRow) -> Result<Self, RepoError> {
+        let liveness =
+            SessionLiveness { revoked: row.session_revoked, expires_at: row.session_expires_at };
+        Ok((User::try_from(row.user)?, liveness))
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = RepoError;
+
+    fn try_from(row: UserRow) -> Result<Self, RepoError> {
+        let corrupt = |what: &str| RepoError::Corrupt(format!("user {}: {what}", row.id));
+        Ok(User {
+            id: UserId::from_uuid(row.id),
+            email: EmailAddress::from_canonical(&row.email).map_err(|_| corrupt("email"))?,
+            full_name: row
+                .full_name
+                .as_deref()
+                .map(FullName::parse)
+                .transpose()
+                .map_err(|_| corrupt("full_name"))?,
+            is_active: row.is_active,
+            token_version: row.token_version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl TryFrom<CredentialsRow> for Credentials {
+    type Error = RepoError;
+
+    fn try_from(row: CredentialsRow) -> Result<Self, RepoError> {
+        Ok(Credentials {
+            user: row.user.try_into()?,
+            password_hash: StoredHash::new(row.password_hash),
+        })
+    }
+}
