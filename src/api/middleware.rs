@@ -19,12 +19,8 @@ const PROBLEM_JSON: &str = "application/problem+json";
 /// Writes every error response as problem+json with the request id: ours (carrying a
 /// [`Problem`] extension) and everyone else's (router 404/405, layer rejections).
 pub async fn render_problems(request: Request, next: Next) -> Response<Body> {
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    // A cheap reference-counted clone; it becomes a string only if the response is an error.
+    let request_id = request.headers().get(REQUEST_ID).cloned();
     let mut response = next.run(request).await;
     let problem = match response.extensions_mut().remove::<Problem>() {
         Some(problem) => problem,
@@ -32,7 +28,9 @@ pub async fn render_problems(request: Request, next: Next) -> Response<Body> {
         None => return response,
     };
     let status = problem.status;
-    let json = serde_json::to_vec(&problem.into_document(request_id)).unwrap_or_default();
+    let request_id = request_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let json =
+        serde_json::to_vec(&problem.into_document(request_id.to_owned())).unwrap_or_default();
     let (mut parts, _) = response.into_parts();
     parts.status = status;
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
