@@ -48,6 +48,28 @@ macro_rules! both_backends {
             }
         }
     )+};
+    // `both_backends!(name)` / `both_backends!(name, configure)`: runs the plain
+    // `async fn name(app: TestApp)` beside it as `name::sqlite` and `name::postgres`.
+    ($name:ident $(, $configure:expr)?) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let configure = $crate::helpers::both_backends!(@configure $($configure)?);
+                let backend = $crate::helpers::Backend::Sqlite;
+                super::$name($crate::helpers::TestApp::spawn_with(backend, configure).await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let configure = $crate::helpers::both_backends!(@configure $($configure)?);
+                let backend = $crate::helpers::Backend::Postgres;
+                super::$name($crate::helpers::TestApp::spawn_with(backend, configure).await).await;
+            }
+        }
+    };
 }
 pub(crate) use both_backends;
 
