@@ -95,9 +95,10 @@ impl Cli {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
-    let database = Database::connect(&settings.database_url(), &settings.database)
-        .await
-        .context("connect to the database")?;
+    let database =
+        Database::connect(&settings.database_url(), &settings.database, &settings.data_dir)
+            .await
+            .context("connect to the database")?;
     match action {
         MigrateAction::Up => {
             database.migrate_up().await?;

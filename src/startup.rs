@@ -30,10 +30,9 @@ use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
 use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
+use crate::domain::BackoffPolicy;
 use crate::repositories::Database;
-use crate::services::{
-    AccountService, AuditLog, LoginThrottle, LoginThrottlePolicy, SessionPolicy, SessionService,
-};
+use crate::services::{AccountService, AuditLog, LoginThrottle, SessionPolicy, SessionService};
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -56,9 +55,10 @@ impl Application {
         settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let database = Database::connect(&settings.database_url(), &settings.database)
-            .await
-            .context("connect to the database")?;
+        let database =
+            Database::connect(&settings.database_url(), &settings.database, &settings.data_dir)
+                .await
+                .context("connect to the database")?;
         if settings.database.auto_migrate {
             database.migrate_up().await.context("apply database migrations")?;
         }
@@ -129,10 +129,11 @@ fn build_state(
         reuse_grace: seconds(auth.refresh_reuse_grace_secs),
     };
     let refresh = RefreshTokens::new(keys.derive_secret("refresh-token-successor"));
-    let audit = Arc::new(AuditLog::new(database.audit(), Arc::clone(&clock)));
-    let users = database.users();
+    let repositories = database.repositories().clone();
+    let audit = Arc::new(AuditLog::new(repositories.audit, Arc::clone(&clock)));
+    let users = repositories.users;
     let sessions = Arc::new(SessionService::new(
-        database.sessions(),
+        repositories.sessions,
         Arc::clone(&users),
         tokens,
         refresh,
@@ -140,7 +141,7 @@ fn build_state(
         Arc::clone(&audit),
         Arc::clone(&clock),
     ));
-    let throttle = LoginThrottle::new(database.throttles(), LoginThrottlePolicy::default());
+    let throttle = LoginThrottle::new(repositories.throttles, BackoffPolicy::default());
     let accounts =
         AccountService::new(users, Arc::clone(&sessions), throttle, audit, hasher, clock);
     // Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then

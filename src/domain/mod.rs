@@ -2,6 +2,7 @@
 //! Nothing here knows about HTTP or SQL.
 
 mod audit;
+mod backoff;
 mod email;
 mod full_name;
 mod ids;
@@ -11,6 +12,7 @@ mod user;
 mod validation;
 
 pub use audit::{AuthEvent, AuthEventKind};
+pub use backoff::BackoffPolicy;
 pub use email::{EmailAddress, EmailError};
 pub use full_name::{FullName, FullNameError};
 pub use ids::{SessionId, UserId};

@@ -1,31 +1,48 @@
-//! Connecting to the configured database, running its migrations and checking it answers.
+//! Connecting to the configured database: the backend is chosen here, once, from the URL
+//! scheme, and every repository is built for it. Also migrations and readiness.
 
-use std::str::FromStr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::migrate::{Migrate, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite};
+use sqlx::PgPool;
+use sqlx::migrate::{Migrate, MigrateError, Migrator};
 
-use super::postgres::{PgAudit, PgSessions, PgThrottles, PgUsers};
-use super::sqlite::{SqliteAudit, SqliteSessions, SqliteThrottles, SqliteUsers};
-use super::{AuditRepository, Pools, SessionRepository, ThrottleRepository, UserRepository};
+use super::budget::Budgeted;
+use super::postgres::{self, PgAudit, PgSessions, PgThrottles, PgUsers};
+use super::sqlite::{SqliteAudit, SqlitePools, SqliteSessions, SqliteThrottles, SqliteUsers};
+use super::{AuditRepository, SessionRepository, ThrottleRepository, UserRepository};
 use crate::core::config::DatabaseSettings;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// How long SQLite waits on a locked database before reporting busy (mapped to 503).
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest any one repository call may wait on the database, connection included. One
+/// failing call ends a request, so an unreachable database answers 503 well within 2 s.
+pub const CALL_BUDGET: Duration = Duration::from_millis(1500);
 
-/// Connections to one of the supported databases, chosen by the URL scheme.
+/// The connections of one of the supported databases.
 #[derive(Debug, Clone)]
-pub enum Database {
-    /// A read pool and a single-connection write pool (see [`Pools`]).
-    Sqlite(Pools<Sqlite>),
+pub enum Backend {
+    /// A read pool and a single-connection write pool (see [`SqlitePools`]).
+    Sqlite(SqlitePools),
     Postgres(PgPool),
+}
+
+/// Every repository, built once for the chosen backend.
+#[derive(Debug, Clone)]
+pub struct Repositories {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub audit: Arc<dyn AuditRepository>,
+    pub throttles: Arc<dyn ThrottleRepository>,
+}
+
+/// A connected database and its repositories.
+#[derive(Debug, Clone)]
+pub struct Database {
+    backend: Backend,
+    repositories: Repositories,
 }
 
 /// One migration and whether it has been applied.
@@ -36,95 +53,72 @@ pub struct MigrationStatus {
     pub applied: bool,
 }
 
+/// Why the database cannot serve requests now.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("the database does not answer")]
+    Unreachable(#[from] sqlx::Error),
+    #[error("the schema is at migration {applied:?}, this build needs {expected}")]
+    SchemaMismatch { applied: Option<i64>, expected: i64 },
+}
+
 impl Database {
-    /// Opens a pool. SQLite files (and their folder) are created on first use, in WAL mode so
-    /// readers never block the writer.
-    pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Self, sqlx::Error> {
-        let acquire_timeout = Duration::from_secs(settings.acquire_timeout_secs);
-        if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                .foreign_keys(true);
-            if let Some(folder) = options.get_filename().parent() {
-                std::fs::create_dir_all(folder)?;
-            }
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(acquire_timeout)
-                .connect_with(options.clone())
-                .await?;
-            let read = SqlitePoolOptions::new()
-                .max_connections(settings.max_connections)
-                .acquire_timeout(acquire_timeout)
-                .connect_with(options)
-                .await?;
-            Ok(Self::Sqlite(Pools { read, write }))
+    /// Connects to `url` (`sqlite:` or `postgres:`). A SQLite file is created when missing,
+    /// and its folder too when that folder is `data_dir` (see [`SqlitePools::connect`]).
+    pub async fn connect(
+        url: &str,
+        settings: &DatabaseSettings,
+        data_dir: &Path,
+    ) -> Result<Self, sqlx::Error> {
+        let acquire_timeout = Duration::from_secs(settings.acquire_timeout_secs).min(CALL_BUDGET);
+        let backend = if url.starts_with("sqlite:") {
+            let is_data_dir = |folder: &Path| same_folder(folder, data_dir);
+            let pools =
+                SqlitePools::connect(url, settings.max_connections, acquire_timeout, is_data_dir)
+                    .await?;
+            Backend::Sqlite(pools)
         } else {
-            let options = PgConnectOptions::from_str(url)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(settings.max_connections)
-                .acquire_timeout(acquire_timeout)
-                .connect_with(options)
-                .await?;
-            Ok(Self::Postgres(pool))
-        }
+            Backend::Postgres(
+                postgres::connect(url, settings.max_connections, acquire_timeout).await?,
+            )
+        };
+        let repositories = repositories_for(&backend);
+        Ok(Self { backend, repositories })
+    }
+
+    pub fn repositories(&self) -> &Repositories {
+        &self.repositories
+    }
+
+    /// The pools themselves, for operators' tools and tests that need raw access.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
-
-    pub fn users(&self) -> Arc<dyn UserRepository> {
-        match self {
-            Self::Sqlite(pools) => Arc::new(SqliteUsers::new(pools.clone())),
-            Self::Postgres(pool) => Arc::new(PgUsers::new(shared(pool))),
-        }
-    }
-
-    pub fn sessions(&self) -> Arc<dyn SessionRepository> {
-        match self {
-            Self::Sqlite(pools) => Arc::new(SqliteSessions::new(pools.clone())),
-            Self::Postgres(pool) => Arc::new(PgSessions::new(shared(pool))),
-        }
-    }
-
-    pub fn audit(&self) -> Arc<dyn AuditRepository> {
-        match self {
-            Self::Sqlite(pools) => Arc::new(SqliteAudit::new(pools.clone())),
-            Self::Postgres(pool) => Arc::new(PgAudit::new(shared(pool))),
-        }
-    }
-
-    pub fn throttles(&self) -> Arc<dyn ThrottleRepository> {
-        match self {
-            Self::Sqlite(pools) => Arc::new(SqliteThrottles::new(pools.clone())),
-            Self::Postgres(pool) => Arc::new(PgThrottles::new(shared(pool))),
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
         }
     }
 
     fn migrator(&self) -> &'static Migrator {
-        match self {
-            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
-            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        match self.backend {
+            Backend::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Backend::Postgres(_) => &POSTGRES_MIGRATIONS,
         }
     }
 
     /// Applies every pending migration.
-    pub async fn migrate_up(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Self::Sqlite(pools) => self.migrator().run(&pools.write).await,
-            Self::Postgres(pool) => self.migrator().run(pool).await,
+    pub async fn migrate_up(&self) -> Result<(), MigrateError> {
+        match &self.backend {
+            Backend::Sqlite(pools) => self.migrator().run(&pools.write).await,
+            Backend::Postgres(pool) => self.migrator().run(pool).await,
         }
     }
 
     /// Reverts the newest applied migration; returns its version, if there was one.
-    pub async fn migrate_down(&self) -> Result<Option<i64>, sqlx::migrate::MigrateError> {
+    pub async fn migrate_down(&self) -> Result<Option<i64>, MigrateError> {
         let applied: Vec<i64> = self
             .migration_status()
             .await?
@@ -136,19 +130,17 @@ impl Database {
             return Ok(None);
         };
         let target = applied.iter().rev().nth(1).copied().unwrap_or(0);
-        match self {
-            Self::Sqlite(pools) => self.migrator().undo(&pools.write, target).await?,
-            Self::Postgres(pool) => self.migrator().undo(pool, target).await?,
+        match &self.backend {
+            Backend::Sqlite(pools) => self.migrator().undo(&pools.write, target).await?,
+            Backend::Postgres(pool) => self.migrator().undo(pool, target).await?,
         }
         Ok(Some(newest))
     }
 
-    pub async fn migration_status(
-        &self,
-    ) -> Result<Vec<MigrationStatus>, sqlx::migrate::MigrateError> {
-        let applied: Vec<i64> = match self {
-            Self::Sqlite(pools) => applied_versions(&mut *pools.write.acquire().await?).await?,
-            Self::Postgres(pool) => applied_versions(&mut *pool.acquire().await?).await?,
+    pub async fn migration_status(&self) -> Result<Vec<MigrationStatus>, MigrateError> {
+        let applied: Vec<i64> = match &self.backend {
+            Backend::Sqlite(pools) => applied_versions(&mut *pools.write.acquire().await?).await?,
+            Backend::Postgres(pool) => applied_versions(&mut *pool.acquire().await?).await?,
         };
         Ok(self
             .migrator()
@@ -162,33 +154,84 @@ impl Database {
             .collect())
     }
 
+    /// Whether the database answers and its schema has every migration this build needs
+    /// (a `migrate down` on a live database makes an instance unready, not a source of 500s).
+    pub async fn ready(&self) -> Result<(), NotReady> {
+        const NEWEST_APPLIED: &str = "SELECT max(version) FROM _sqlx_migrations WHERE success";
+        let applied: Option<i64> = match &self.backend {
+            Backend::Sqlite(pools) => {
+                sqlx::query_scalar(NEWEST_APPLIED).fetch_one(&pools.read).await
+            }
+            Backend::Postgres(pool) => sqlx::query_scalar(NEWEST_APPLIED).fetch_one(pool).await,
+        }
+        .or_else(|error| match &error {
+            // No migrations table at all: nothing applied.
+            sqlx::Error::Database(db) if !is_connection_error(db.as_ref()) => Ok(None),
+            _ => Err(error),
+        })?;
+        let expected = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        if applied.is_some_and(|applied| applied >= expected) {
+            Ok(())
+        } else {
+            Err(NotReady::SchemaMismatch { applied, expected })
+        }
+    }
+
     /// Whether the database answers a trivial query now.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Sqlite(pools) => sqlx::query("SELECT 1").execute(&pools.read).await.map(drop),
-            Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+        match &self.backend {
+            Backend::Sqlite(pools) => sqlx::query("SELECT 1").execute(&pools.read).await.map(drop),
+            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
         }
     }
 
     pub async fn close(&self) {
-        match self {
-            Self::Sqlite(pools) => {
+        match &self.backend {
+            Backend::Sqlite(pools) => {
                 pools.write.close().await;
                 pools.read.close().await;
             }
-            Self::Postgres(pool) => pool.close().await,
+            Backend::Postgres(pool) => pool.close().await,
         }
     }
 }
 
-/// Postgres serves reads and writes from one pool.
-fn shared(pool: &PgPool) -> Pools<Postgres> {
-    Pools { read: pool.clone(), write: pool.clone() }
+fn repositories_for(backend: &Backend) -> Repositories {
+    let unbudgeted = match backend {
+        Backend::Sqlite(pools) => Repositories {
+            users: Arc::new(SqliteUsers::new(pools.clone())),
+            sessions: Arc::new(SqliteSessions::new(pools.clone())),
+            audit: Arc::new(SqliteAudit::new(pools.clone())),
+            throttles: Arc::new(SqliteThrottles::new(pools.clone())),
+        },
+        Backend::Postgres(pool) => Repositories {
+            users: Arc::new(PgUsers::new(pool.clone())),
+            sessions: Arc::new(PgSessions::new(pool.clone())),
+            audit: Arc::new(PgAudit::new(pool.clone())),
+            throttles: Arc::new(PgThrottles::new(pool.clone())),
+        },
+    };
+    Repositories {
+        users: Arc::new(Budgeted::new(unbudgeted.users, CALL_BUDGET)),
+        sessions: Arc::new(Budgeted::new(unbudgeted.sessions, CALL_BUDGET)),
+        audit: Arc::new(Budgeted::new(unbudgeted.audit, CALL_BUDGET)),
+        throttles: Arc::new(Budgeted::new(unbudgeted.throttles, CALL_BUDGET)),
+    }
+}
+
+/// SQLite reports a missing table as a plain database error; a dead connection is not one.
+fn is_connection_error(error: &dyn sqlx::error::DatabaseError) -> bool {
+    error.code().is_some_and(|code| code.starts_with("08"))
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    a == b || canonical(a) == canonical(b)
 }
 
 async fn applied_versions<C: Migrate + ?Sized>(
     connection: &mut C,
-) -> Result<Vec<i64>, sqlx::migrate::MigrateError> {
+) -> Result<Vec<i64>, MigrateError> {
     connection.ensure_migrations_table("_sqlx_migrations").await?;
     let applied = connection.list_applied_migrations("_sqlx_migrations").await?;
     Ok(applied.into_iter().map(|m| m.version).collect())

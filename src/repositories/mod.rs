@@ -1,137 +1,38 @@
-//! Storage: one trait per aggregate, one implementation per database, chosen at startup from
-//! the database URL. Each backend writes its own SQL plainly; rows become domain values only
-//! through the domain's parsers, so a corrupted row cannot produce an invalid `User`.
+//! Storage: one trait per aggregate, one implementation per database (`sqlite/`, `postgres/`),
+//! chosen once at startup by [`Database::connect`] from the URL scheme. Each backend writes its
+//! own SQL plainly, in its own dialect; `tests/repositories.rs` runs one contract suite against
+//! both, which is what keeps them in step. Rows become domain values only through the domain's
+//! parsers, so a corrupted row cannot produce an invalid `User`.
+//!
+//! The rule for writes, in both backends: every write runs in an explicit transaction that is
+//! committed before the method returns (see `sqlite::Writer` / `postgres::Writer`), so nothing
+//! is acknowledged that a failed commit could still undo, and a connection whose write failed
+//! is closed rather than reused.
 
+mod budget;
 mod database;
-mod portable;
-mod portable_security;
+mod errors;
 mod postgres;
+mod records;
 mod rows;
 mod sqlite;
-
-use std::net::IpAddr;
+mod writer;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuthEvent, EmailAddress, FullName, RefreshTokenHash, Session, SessionId, StoredHash, User,
+    AuthEvent, BackoffPolicy, EmailAddress, RefreshTokenHash, Session, SessionId, StoredHash, User,
     UserId,
 };
 
-pub use database::{Database, MigrationStatus};
-use rows::{AuthEventRow, CredentialsRow, RefreshTokenRow, SessionRow, UserRow, UserSessionRow};
-
-/// The connections a repository uses: reads and writes may go to different pools. SQLite
-/// writes go through a single connection, so concurrent writers queue in the pool (FIFO,
-/// async) instead of colliding in SQLite's busy handler, which sleeps up to 100 ms per retry.
-/// Postgres uses one pool for both.
-#[derive(Debug)]
-pub struct Pools<DB: sqlx::Database> {
-    pub read: sqlx::Pool<DB>,
-    pub write: sqlx::Pool<DB>,
-}
-
-// By hand: the derive would demand `DB: Clone`, which database marker types are not.
-impl<DB: sqlx::Database> Clone for Pools<DB> {
-    fn clone(&self) -> Self {
-        Self { read: self.read.clone(), write: self.write.clone() }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RepoError {
-    /// A unique constraint decided against the write (e.g. the email is taken).
-    #[error("a unique constraint rejected the write")]
-    Conflict,
-    /// The database is unreachable, busy, full or out of connections: worth retrying later.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] sqlx::Error),
-    /// A stored row no longer parses into a domain value.
-    #[error("stored data is invalid: {0}")]
-    Corrupt(String),
-    #[error("database error")]
-    Other(#[source] sqlx::Error),
-}
-
-/// A user as it is about to be inserted.
-#[derive(Debug)]
-pub struct NewUserRecord {
-    pub id: UserId,
-    pub email: EmailAddress,
-    pub full_name: Option<FullName>,
-    pub password_hash: StoredHash,
-    pub created_at: OffsetDateTime,
-}
-
-/// A user together with their password hash, for the few places that verify it.
-#[derive(Debug)]
-pub struct Credentials {
-    pub user: User,
-    pub password_hash: StoredHash,
-}
-
-/// Field changes applied in one atomic statement; `None` leaves a field as it is.
-#[derive(Debug, Default)]
-pub struct UserChanges {
-    /// `Some(None)` clears the name.
-    pub full_name: Option<Option<FullName>>,
-    pub email: Option<EmailAddress>,
-    /// A new password hash; also bumps the token version so older access tokens stop working.
-    pub password_hash: Option<StoredHash>,
-    /// Bumps the token version without other changes (sign out everywhere).
-    pub revoke_tokens: bool,
-}
-
-#[derive(Debug)]
-pub struct NewSession {
-    pub id: SessionId,
-    pub user_id: UserId,
-    pub created_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-    pub user_agent: Option<String>,
-    pub ip: Option<IpAddr>,
-}
-
-#[derive(Debug)]
-pub struct NewRefreshToken {
-    pub hash: RefreshTokenHash,
-    pub issued_at: OffsetDateTime,
-    /// Idle expiry of this one token.
-    pub expires_at: OffsetDateTime,
-}
-
-/// Whether a session still stands, as read from storage; the caller compares with its clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionLiveness {
-    pub revoked: bool,
-    pub expires_at: OffsetDateTime,
-}
-
-impl SessionLiveness {
-    pub fn is_live(&self, now: OffsetDateTime) -> bool {
-        !self.revoked && self.expires_at > now
-    }
-}
-
-/// A stored refresh token and the state of its session.
-#[derive(Debug, Clone)]
-pub struct RefreshTokenState {
-    pub session_id: SessionId,
-    pub user_id: UserId,
-    pub expires_at: OffsetDateTime,
-    pub rotated_at: Option<OffsetDateTime>,
-    pub session: SessionLiveness,
-}
-
-/// The outcome of presenting a refresh token for rotation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rotation {
-    /// This call rotated the token; the successor is stored.
-    Rotated { session_id: SessionId, user_id: UserId },
-    /// Unknown, expired, revoked, or already rotated: nothing changed.
-    Refused,
-}
+pub use database::{Backend, CALL_BUDGET, Database, MigrationStatus, NotReady, Repositories};
+pub use errors::RepoError;
+pub use records::{
+    Credentials, NewRefreshToken, NewSession, NewUserRecord, PasswordChange, RefreshTokenState,
+    Reservation, Rotation, SessionLiveness, UserChanges,
+};
+pub use sqlite::SqlitePools;
 
 #[async_trait]
 pub trait UserRepository: Send + Sync + std::fmt::Debug {
@@ -149,7 +50,9 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
         email: &EmailAddress,
     ) -> Result<Option<Credentials>, RepoError>;
     async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>, RepoError>;
-    /// Applies `changes`; `Ok(None)` when the user no longer exists.
+    /// Applies `changes` in one transaction: a password change also bumps the token version and
+    /// revokes every session but the one kept. `Ok(None)` when the user no longer exists;
+    /// `RepoError::Conflict` when the new email is taken.
     async fn update(
         &self,
         id: UserId,
@@ -163,13 +66,22 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
         old: &StoredHash,
         new: &StoredHash,
     ) -> Result<(), RepoError>;
-    /// Deletes the user and, by cascade, their sessions. `false` when there was no such user.
+    /// Activates or deactivates the account; `Ok(None)` when there is no such user.
+    async fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError>;
+    /// Deletes the user, their sessions and refresh tokens (by cascade) and their email's signin
+    /// backoff, in one transaction. `false` when there was no such user.
     async fn delete(&self, id: UserId) -> Result<bool, RepoError>;
 }
 
 #[async_trait]
 pub trait SessionRepository: Send + Sync + std::fmt::Debug {
-    /// Opens a session with its first refresh token, atomically.
+    /// Opens a session with its first refresh token, atomically. `RepoError::Gone` when the
+    /// user no longer exists or is inactive (a signin racing the account's deletion).
     async fn create(&self, session: NewSession, root: NewRefreshToken) -> Result<(), RepoError>;
     /// Exchanges `presented` for `successor` in one transaction, unless the token is unknown,
     /// expired, already rotated, or its session is revoked or expired. Of any number of
@@ -183,17 +95,14 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
         &self,
         hash: &RefreshTokenHash,
     ) -> Result<Option<RefreshTokenState>, RepoError>;
-    /// Revokes one session, ending its refresh family.
-    async fn revoke(&self, session: SessionId, now: OffsetDateTime) -> Result<(), RepoError>;
-    /// Revokes every live session of the user except `keep`; returns how many were revoked.
-    async fn revoke_all_except(
-        &self,
-        user: UserId,
-        keep: Option<SessionId>,
-        now: OffsetDateTime,
-    ) -> Result<u64, RepoError>;
-    /// The user's sessions that were not revoked, oldest first (expired ones included).
-    async fn list_unrevoked(&self, user: UserId) -> Result<Vec<Session>, RepoError>;
+    /// Revokes one session, ending its refresh family; `false` when it already was revoked.
+    async fn revoke(&self, session: SessionId, now: OffsetDateTime) -> Result<bool, RepoError>;
+    /// Signs the user out everywhere in one transaction: every session revoked and the token
+    /// version bumped. Returns how many sessions were live.
+    async fn revoke_all(&self, user: UserId, now: OffsetDateTime) -> Result<u64, RepoError>;
+    /// The user's sessions that are neither revoked nor expired at `now`, oldest first.
+    async fn list_live(&self, user: UserId, now: OffsetDateTime)
+    -> Result<Vec<Session>, RepoError>;
 }
 
 #[async_trait]
@@ -203,80 +112,22 @@ pub trait AuditRepository: Send + Sync + std::fmt::Debug {
     async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, RepoError>;
 }
 
-/// Per-email signin backoff. Times are unix seconds.
+/// The per-email backoff on password checks (signin and re-authentication). An attempt is
+/// counted *before* the password is verified ("reserve"), so concurrent guesses cannot all
+/// slip through between a check and a record; the outcome then settles it.
 #[async_trait]
 pub trait ThrottleRepository: Send + Sync + std::fmt::Debug {
-    /// Until when signins for `email` are refused (0: not locked); `None` when the email has
-    /// no recent failures on record at all.
-    async fn locked_until(&self, email: &EmailAddress) -> Result<Option<i64>, RepoError>;
-    /// Counts one more failure and returns the count, restarting from 1 when the previous
-    /// failure was before `forget_before`.
-    async fn record_failure(
+    /// Counts one attempt for `email` unless it is locked at `now`, and locks it as `policy`
+    /// says once the count reaches the threshold. Atomic under concurrency.
+    async fn reserve(
         &self,
         email: &EmailAddress,
-        now: i64,
-        forget_before: i64,
-    ) -> Result<i64, RepoError>;
-    async fn lock(&self, email: &EmailAddress, until: i64) -> Result<(), RepoError>;
-    /// Forgets the email's failures (after a successful signin).
+        now: OffsetDateTime,
+        policy: &BackoffPolicy,
+    ) -> Result<Reservation, RepoError>;
+    /// Gives one reserved attempt back (a successful re-authentication), lifting the lock when
+    /// the count falls below the threshold.
+    async fn release(&self, email: &EmailAddress, policy: &BackoffPolicy) -> Result<(), RepoError>;
+    /// Forgets every attempt (a completed signin or a password reset).
     async fn clear(&self, email: &EmailAddress) -> Result<(), RepoError>;
-}
-
-/// Classifies a driver error: constraint conflicts and transient unavailability are answered
-/// differently from genuine bugs.
-fn classify(error: sqlx::Error) -> RepoError {
-    match &error {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => RepoError::Unavailable(error),
-        sqlx::Error::Database(db) if db.is_unique_violation() => RepoError::Conflict,
-        sqlx::Error::Database(db) if is_transient(db.as_ref()) => RepoError::Unavailable(error),
-        _ => RepoError::Other(error),
-    }
-}
-
-fn is_transient(error: &dyn sqlx::error::DatabaseError) -> bool {
-    let Some(code) = error.code() else {
-        return false;
-    };
-    if error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-        code.parse::<i32>().is_ok_and(is_transient_sqlite_code)
-    } else {
-        is_transient_sqlstate(&code)
-    }
-}
-
-/// SQLite primary result codes BUSY (5), LOCKED (6), IOERR (10) and FULL (13), including
-/// their extended forms (the primary code is the low byte).
-fn is_transient_sqlite_code(code: i32) -> bool {
-    matches!(code & 0xff, 5 | 6 | 10 | 13)
-}
-
-/// Postgres classes 08 (connection), 53 (resources), 57P (shutdown) and 40 (retry the
-/// transaction: serialisation failure, deadlock).
-fn is_transient_sqlstate(code: &str) -> bool {
-    ["08", "53", "57P", "40"].iter().any(|class| code.starts_with(class))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transient_database_codes_are_recognised() {
-        for code in [5, 261, 6, 13, 10, 3338] {
-            assert!(is_transient_sqlite_code(code), "{code}");
-        }
-        for code in [2067, 19, 1, 787] {
-            assert!(!is_transient_sqlite_code(code), "{code}");
-        }
-        for code in ["08006", "53300", "57P01", "40001", "40P01"] {
-            assert!(is_transient_sqlstate(code), "{code}");
-        }
-        for code in ["23505", "42P01", "22021", "23503"] {
-            assert!(!is_transient_sqlstate(code), "{code}");
-        }
-    }
 }

@@ -155,3 +155,8 @@ impl TryFrom<CredentialsRow> for Credentials {
         })
     }
 }
+
+/// A unix timestamp as stored in `login_throttles`, back as a time (the epoch if out of range).
+pub(super) fn unix_time(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}

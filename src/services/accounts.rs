@@ -11,7 +11,7 @@ use crate::domain::{
     AuthEventKind, CandidatePassword, EmailAddress, FullName, Password, StoredHash, User, UserId,
     ValidationErrors,
 };
-use crate::repositories::{NewUserRecord, RepoError, UserChanges, UserRepository};
+use crate::repositories::{NewUserRecord, PasswordChange, RepoError, UserChanges, UserRepository};
 
 #[derive(Debug)]
 pub struct NewAccount {
@@ -80,21 +80,20 @@ impl AccountService {
     }
 
     /// Checks the password and opens a session. Every failure is the same `InvalidCredentials`
-    /// and costs one hash verification, whether or not the account exists; a locked email is
-    /// refused before any of that, also whether or not the account exists.
+    /// and costs one hash verification, whether or not the account exists; the attempt is
+    /// counted against the email's backoff before the password is checked.
     pub async fn sign_in(
         &self,
         email: &EmailAddress,
         password: &CandidatePassword,
         client: &ClientContext,
     ) -> Result<SignedIn, AccountError> {
-        let failures = match self.throttle.check(email, self.clock.now()).await {
-            Ok(failures) => failures,
-            Err(throttled) => {
+        if let Err(error) = self.throttle.reserve(email, self.clock.now()).await {
+            if matches!(error, AccountError::Throttled { .. }) {
                 self.audit.record(AuthEventKind::SigninThrottled, None, None, client).await;
-                return Err(throttled);
             }
-        };
+            return Err(error);
+        }
         let credentials = self.users.find_credentials_by_email(email).await?;
         let stored = credentials.as_ref().map(|c| &c.password_hash);
         let verification = self.hasher.verify(password, stored).await?;
@@ -103,18 +102,22 @@ impl AccountService {
                 (c, needs_rehash)
             }
             (found, _) => {
-                self.throttle.record_failure(email, self.clock.now()).await?;
                 let user = found.map(|c| c.user.id);
                 self.audit.record(AuthEventKind::SigninFailure, user, None, client).await;
                 return Err(AccountError::InvalidCredentials);
             }
         };
-        self.throttle.record_success(email, failures).await?;
         let user = credentials.user;
         if needs_rehash {
             self.upgrade_hash(user.id, &credentials.password_hash, password).await;
         }
-        self.sessions.open(user, client).await
+        let signed_in = self.sessions.open(user, client).await.map_err(|error| match error {
+            // The account was deleted or deactivated between the check and the session.
+            AccountError::Unauthenticated => AccountError::InvalidCredentials,
+            other => other,
+        })?;
+        self.throttle.succeeded(email).await?;
+        Ok(signed_in)
     }
 
     /// Applies a profile update. A new password bumps the token version (so every access token
@@ -138,18 +141,16 @@ impl AccountService {
             })?;
             self.reauthenticate(caller, current, client).await?;
         }
-        let password_hash = match &update.password {
-            Some(password) => Some(self.hasher.hash(password).await?),
+        let password = match &update.password {
+            Some(password) => Some(PasswordChange {
+                hash: self.hasher.hash(password).await?,
+                keep_session: Some(caller.session_id),
+            }),
             None => None,
         };
-        let password_changed = password_hash.is_some();
+        let password_changed = password.is_some();
         let email_changed = update.email.is_some();
-        let changes = UserChanges {
-            full_name: update.full_name,
-            email: update.email,
-            password_hash,
-            revoke_tokens: false,
-        };
+        let changes = UserChanges { full_name: update.full_name, email: update.email, password };
         let user = self
             .users
             .update(caller.user.id, changes, self.clock.now())
@@ -158,7 +159,6 @@ impl AccountService {
             .ok_or(AccountError::Unauthenticated)?;
         let session = Some(caller.session_id);
         if password_changed {
-            self.sessions.revoke_others(user.id, caller.session_id).await?;
             self.audit.record(AuthEventKind::PasswordChange, Some(user.id), session, client).await;
         }
         if email_changed {
@@ -183,16 +183,26 @@ impl AccountService {
         Ok(())
     }
 
+    /// Checks the caller's `current_password`, through the same backoff as signin: a stolen
+    /// access token must not become an unlimited password oracle.
     async fn reauthenticate(
         &self,
         caller: &Authenticated,
         password: &CandidatePassword,
         client: &ClientContext,
     ) -> Result<(), AccountError> {
+        let email = &caller.user.email;
+        if let Err(error) = self.throttle.reserve(email, self.clock.now()).await {
+            if matches!(error, AccountError::Throttled { .. }) {
+                let (user, session) = (Some(caller.user.id), Some(caller.session_id));
+                self.audit.record(AuthEventKind::SigninThrottled, user, session, client).await;
+            }
+            return Err(error);
+        }
         let credentials = self.users.find_credentials_by_id(caller.user.id).await?;
         let stored = credentials.as_ref().map(|c| &c.password_hash);
         match self.hasher.verify(password, stored).await? {
-            Verification::Valid { .. } => Ok(()),
+            Verification::Valid { .. } => Ok(self.throttle.released(email).await?),
             Verification::Invalid => {
                 let (user, session) = (Some(caller.user.id), Some(caller.session_id));
                 let kind = AuthEventKind::ReauthenticationFailure;

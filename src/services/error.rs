@@ -32,9 +32,10 @@ pub enum AccountError {
 
 impl From<RepoError> for AccountError {
     fn from(error: RepoError) -> Self {
-        match error {
-            RepoError::Unavailable(_) => Self::Unavailable(error),
-            other => Self::Internal(anyhow::Error::new(other).context("storage")),
+        if error.is_transient() {
+            Self::Unavailable(error)
+        } else {
+            Self::Internal(anyhow::Error::new(error).context("storage"))
         }
     }
 }

@@ -11,4 +11,4 @@ pub use accounts::{AccountService, NewAccount, ProfileUpdate};
 pub use audit::AuditLog;
 pub use error::{AccountError, Authenticated, ClientContext};
 pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};
-pub use throttle::{LoginThrottle, LoginThrottlePolicy};
+pub use throttle::LoginThrottle;

@@ -10,7 +10,7 @@ use crate::core::clock::Clock;
 use crate::core::security::{AccessTokens, IssuedAccessToken, RefreshToken, RefreshTokens};
 use crate::domain::{AuthEventKind, Session, SessionId, User, UserId};
 use crate::repositories::{
-    NewRefreshToken, NewSession, RefreshTokenState, Rotation, SessionRepository, UserChanges,
+    NewRefreshToken, NewSession, RefreshTokenState, RepoError, Rotation, SessionRepository,
     UserRepository,
 };
 
@@ -74,11 +74,16 @@ impl SessionService {
             id: session_id,
             user_id: user.id,
             created_at: now,
-            expires_at: now + self.policy.absolute,
+            expires_at: later(now, self.policy.absolute),
             user_agent: client.user_agent.clone(),
             ip: client.ip,
         };
-        self.sessions.create(session, self.new_token(&refresh_token, now)).await?;
+        match self.sessions.create(session, self.new_token(&refresh_token, now)).await {
+            Ok(()) => {}
+            // Deleted or deactivated since its credentials were checked.
+            Err(RepoError::Gone) => return Err(AccountError::Unauthenticated),
+            Err(other) => return Err(other.into()),
+        }
         let access_token = self.issue_access(&user, session_id, now)?;
         let kind = AuthEventKind::SigninSuccess;
         self.audit.record(kind, Some(user.id), Some(session_id), client).await;
@@ -86,8 +91,8 @@ impl SessionService {
     }
 
     /// Rotates a refresh token. A token rotated moments ago (within the grace window) yields
-    /// the same successor again, so racing tabs agree; one rotated earlier than that is being
-    /// replayed, and its whole session is revoked.
+    /// the same successor again while that successor is unused, so racing tabs agree; one
+    /// rotated earlier than that is being replayed, and its whole session is revoked.
     pub async fn refresh(
         &self,
         presented: &str,
@@ -98,14 +103,12 @@ impl SessionService {
         let now = self.clock.now();
         let rotation =
             self.sessions.rotate(&presented.hash(), self.new_token(&successor, now)).await?;
-        let session_id = match rotation {
-            Rotation::Rotated { session_id, user_id: _ } => session_id,
+        let (session_id, user_id) = match rotation {
+            Rotation::Rotated { session_id, user_id } => (session_id, user_id),
             Rotation::Refused => {
                 self.reconsider_refused(&presented, &successor, now, client).await?
             }
         };
-        let state = self.sessions.find_refresh_token(&successor.hash()).await?;
-        let user_id = state.map(|s| s.user_id).ok_or(AccountError::InvalidRefreshToken)?;
         let user = self.active_user(user_id).await?;
         let access_token = self.issue_access(&user, session_id, now)?;
         self.audit.record(AuthEventKind::Refresh, Some(user.id), Some(session_id), client).await;
@@ -113,14 +116,15 @@ impl SessionService {
     }
 
     /// Decides what a refused rotation was: a racing duplicate inside the grace window (answer
-    /// with the existing successor's session), or a replay (revoke the family), or simply dead.
+    /// with the existing successor, if it is still unused), a replay (revoke the family), or
+    /// simply dead.
     async fn reconsider_refused(
         &self,
         presented: &RefreshToken,
         successor: &RefreshToken,
         now: OffsetDateTime,
         client: &ClientContext,
-    ) -> Result<SessionId, AccountError> {
+    ) -> Result<(SessionId, UserId), AccountError> {
         let Some(state) = self.sessions.find_refresh_token(&presented.hash()).await? else {
             return Err(AccountError::InvalidRefreshToken);
         };
@@ -131,9 +135,14 @@ impl SessionService {
         if !session.is_live(now) {
             return Err(AccountError::InvalidRefreshToken);
         }
-        let successor_exists = self.sessions.find_refresh_token(&successor.hash()).await?.is_some();
-        if now - rotated_at <= self.policy.reuse_grace && successor_exists {
-            return Ok(session_id);
+        if now - rotated_at <= self.policy.reuse_grace {
+            // Handing out a successor that was itself rotated would only trip reuse detection
+            // later; inside the grace window such a replay is refused without revoking.
+            let successor = self.sessions.find_refresh_token(&successor.hash()).await?;
+            return match successor {
+                Some(successor) if successor.is_usable(now) => Ok((session_id, user_id)),
+                _ => Err(AccountError::InvalidRefreshToken),
+            };
         }
         self.sessions.revoke(session_id, now).await?;
         tracing::warn!(%user_id, %session_id, "rotated refresh token replayed; session revoked");
@@ -152,8 +161,12 @@ impl SessionService {
         let Some(token) = RefreshToken::parse(presented) else {
             return Ok(());
         };
-        if let Some(state) = self.sessions.find_refresh_token(&token.hash()).await? {
-            self.sessions.revoke(state.session_id, self.clock.now()).await?;
+        let Some(state) = self.sessions.find_refresh_token(&token.hash()).await? else {
+            return Ok(());
+        };
+        // Only the signout that ended the session is audited: replaying a spent token must
+        // not be a way to write rows.
+        if self.sessions.revoke(state.session_id, self.clock.now()).await? {
             let (user, session) = (Some(state.user_id), Some(state.session_id));
             self.audit.record(AuthEventKind::Signout, user, session, client).await;
         }
@@ -169,27 +182,17 @@ impl SessionService {
     ) -> Result<(), AccountError> {
         let now = self.clock.now();
         let user = caller.user.id;
-        self.sessions.revoke_all_except(user, None, now).await?;
-        let changes = UserChanges { revoke_tokens: true, ..UserChanges::default() };
-        self.users.update(user, changes, now).await?;
+        self.sessions.revoke_all(user, now).await?;
         let session = Some(caller.session_id);
         self.audit.record(AuthEventKind::SignoutEverywhere, Some(user), session, client).await;
         Ok(())
     }
 
-    /// Revokes every session of `user` but `keep` (after a password change).
-    pub async fn revoke_others(&self, user: UserId, keep: SessionId) -> Result<(), AccountError> {
-        self.sessions.revoke_all_except(user, Some(keep), self.clock.now()).await?;
-        Ok(())
-    }
-
     /// The caller's live sessions, oldest first.
     pub async fn list(&self, caller: &Authenticated) -> Result<Vec<SessionView>, AccountError> {
-        let now = self.clock.now();
-        let sessions = self.sessions.list_unrevoked(caller.user.id).await?;
+        let sessions = self.sessions.list_live(caller.user.id, self.clock.now()).await?;
         Ok(sessions
             .into_iter()
-            .filter(|session| session.expires_at > now)
             .map(|session| SessionView { current: session.id == caller.session_id, session })
             .collect())
     }
@@ -223,7 +226,11 @@ impl SessionService {
     }
 
     fn new_token(&self, token: &RefreshToken, now: OffsetDateTime) -> NewRefreshToken {
-        NewRefreshToken { hash: token.hash(), issued_at: now, expires_at: now + self.policy.idle }
+        NewRefreshToken {
+            hash: token.hash(),
+            issued_at: now,
+            expires_at: later(now, self.policy.idle),
+        }
     }
 
     fn issue_access(
@@ -236,4 +243,10 @@ impl SessionService {
             .issue(user.id, session, user.token_version, now)
             .map_err(|e| AccountError::Internal(anyhow::Error::new(e).context("sign access token")))
     }
+}
+
+/// `now + ttl`, saturating at the largest representable time instead of panicking (settings
+/// are bounded at load; this is the last line of defence).
+fn later(now: OffsetDateTime, ttl: Duration) -> OffsetDateTime {
+    now.checked_add(ttl).unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
 }

@@ -63,7 +63,7 @@ both_backends! {
         let user = TestUser::generate();
         let (id, _) = full_lifecycle(&app, &user, "a fresh audit passphrase").await;
         // The account is gone; its events remain, naming only the pseudonymous id.
-        let events = app.database.audit().for_user(id).await.expect("events");
+        let events = app.database.repositories().audit.for_user(id).await.expect("events");
         let kinds: Vec<AuthEventKind> = events.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, [
             Signup, SigninFailure, SigninSuccess, Refresh, ReauthenticationFailure, EmailChange,
@@ -84,7 +84,7 @@ both_backends! {
             .send().await.expect("request");
         let body = json_of(response).await;
         let id = UserId::from_uuid(body["user"]["id"].as_str().expect("id").parse().expect("uuid"));
-        let events = app.database.audit().for_user(id).await.expect("events");
+        let events = app.database.repositories().audit.for_user(id).await.expect("events");
         assert_eq!(events[0].request_id.as_deref(), Some("audit-trace-42"));
     }
 }

@@ -1,6 +1,5 @@
-//! Signin must not reveal whether an account exists: same status, body, headers, and timing.
-
-use std::time::{Duration, Instant};
+//! Signin must not reveal whether an account exists: same status, body and headers (timing is
+//! measured by `make bench`, never asserted in a test).
 
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
@@ -20,11 +19,6 @@ async fn observable(response: Response) -> (StatusCode, Vec<(String, String)>, V
     let mut body: Value = response.json().await.expect("json");
     body.as_object_mut().expect("object").remove("request_id");
     (status, headers, body)
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 both_backends! {
@@ -51,26 +45,4 @@ both_backends! {
         assert_eq!(deleted, unknown);
     }
 
-    async fn unknown_and_known_emails_take_similar_time(app: TestApp) {
-        // Interleaved, one attempt per email so the account backoff never kicks in. The bound
-        // is loose on purpose: a missing dummy hash would make unknown emails ~100x faster.
-        let mut known = Vec::new();
-        for _ in 0..7 {
-            let user = TestUser::generate();
-            app.signup(&user).await;
-            known.push(user.email);
-        }
-        let (mut known_times, mut unknown_times) = (Vec::new(), Vec::new());
-        for email in &known {
-            let started = Instant::now();
-            app.signin(email, "not the password").await;
-            known_times.push(started.elapsed());
-            let started = Instant::now();
-            app.signin(&TestUser::generate().email, "not the password").await;
-            unknown_times.push(started.elapsed());
-        }
-        let (known, unknown) = (median(known_times), median(unknown_times));
-        let ratio = unknown.as_secs_f64() / known.as_secs_f64();
-        assert!((0.5..2.0).contains(&ratio), "known {known:?} vs unknown {unknown:?}");
-    }
 }

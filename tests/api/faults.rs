@@ -1,25 +1,34 @@
 //! Database faults become 503 with `Retry-After` — never 500 — and heal without a restart.
 
 use reqwest::StatusCode;
+use serde_json::json;
 use sqlx::Connection;
-use warren::repositories::Database;
+use warren::repositories::Backend as Pools;
 
 use crate::helpers::{Backend, TestApp, TestUser, assert_problem};
 
 #[tokio::test]
 async fn a_locked_sqlite_database_is_503_and_writes_resume_once_it_is_released() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let Database::Sqlite(_) = &app.database else { unreachable!("spawned on SQLite") };
+    let Pools::Sqlite(_) = app.database.backend() else { unreachable!("spawned on SQLite") };
+    let (user, token) = app.signed_in_user().await;
     let url = app.settings.database_url();
     // Another process holding the write lock longer than the busy timeout (5 s).
     let mut intruder = sqlx::SqliteConnection::connect(&url).await.expect("second connection");
     sqlx::query("BEGIN EXCLUSIVE").execute(&mut intruder).await.expect("lock");
 
     let blocked = app.signup(&TestUser::generate()).await;
-    assert!(blocked.headers().contains_key("retry-after"));
-    assert_problem(blocked, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+    let rename = app.patch_me(&token, &json!({"full_name": "Renamed While Locked"})).await;
+    let read = app.me(&token).await;
 
+    for response in [blocked, rename] {
+        assert!(response.headers().contains_key("retry-after"));
+        assert_problem(response, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+    }
+    assert_eq!(read.status(), StatusCode::OK, "reads keep working");
     sqlx::query("ROLLBACK").execute(&mut intruder).await.expect("unlock");
+    let me: serde_json::Value = app.me(&token).await.json().await.expect("json");
+    assert_eq!(me["full_name"], user.full_name.as_str(), "the refused rename changed nothing");
     assert_eq!(app.signup(&TestUser::generate()).await.status(), StatusCode::CREATED);
 }
 
@@ -31,7 +40,9 @@ mod killed_connections_heal_without_a_restart {
     async fn postgres() {
         let app = TestApp::spawn(Backend::Postgres).await;
         let (_, token) = app.signed_in_user().await;
-        let Database::Postgres(pool) = &app.database else { unreachable!("spawned on Postgres") };
+        let Pools::Postgres(pool) = app.database.backend() else {
+            unreachable!("spawned on Postgres")
+        };
         let admin_url = std::env::var("POSTGRES_TEST_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
         let database: String =

@@ -256,30 +256,22 @@ impl TestApp {
         server.port
     }
 
-    /// Marks an account inactive directly in the database (there is no API for it yet).
+    /// Marks an account inactive through the repository (there is no API for it).
     pub async fn deactivate(&self, email: &str) {
-        let email = email.to_lowercase();
-        let updated = match &self.database {
-            Database::Sqlite(pools) => {
-                sqlx::query("UPDATE users SET is_active = 0 WHERE email = $1")
-                    .bind(email)
-                    .execute(&pools.write)
-                    .await
-                    .map(|r| r.rows_affected())
-            }
-            Database::Postgres(pool) => {
-                sqlx::query("UPDATE users SET is_active = false WHERE email = $1")
-                    .bind(email)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-            }
-        };
-        assert_eq!(updated.expect("update"), 1);
+        let users = &self.database.repositories().users;
+        let email = warren::domain::EmailAddress::parse(email).expect("valid email");
+        let credentials = users.find_credentials_by_email(&email).await.expect("lookup");
+        let id = credentials.expect("the account exists").user.id;
+        let user = users.set_active(id, false, OffsetDateTime::now_utc()).await.expect("update");
+        assert!(!user.expect("the account exists").is_active);
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {

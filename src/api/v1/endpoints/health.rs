@@ -41,7 +41,7 @@ pub(crate) async fn health() -> axum::Json<Liveness> {
     axum::Json(Liveness { status: "healthy" })
 }
 
-/// Readiness: the database answers a query within 2 s. 503 otherwise, so load balancers route
+/// Readiness: the database answers within 2 s and has every migration this build needs. 503 otherwise, so load balancers route
 /// around this instance until it recovers.
 #[utoipa::path(
     get, path = "/api/health/ready", tag = "health",
@@ -52,7 +52,7 @@ pub(crate) async fn health() -> axum::Json<Liveness> {
     )
 )]
 pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<axum::Json<Readiness>> {
-    match tokio::time::timeout(READINESS_TIMEOUT, state.database.ping()).await {
+    match tokio::time::timeout(READINESS_TIMEOUT, state.database.ready()).await {
         Ok(Ok(())) => Ok(axum::Json(Readiness { status: "ready", database: "ok" })),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check failed");

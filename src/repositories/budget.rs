@@ -1,0 +1,171 @@
+//! A time budget on every repository call, so a database that refuses connections or stops
+//! answering (a cut network, a hung server) costs a request a bounded wait and a 503 — not a
+//! TCP timeout. Applied once, around whichever backend was chosen, by wrapping each repository
+//! in [`Budgeted`]. A call that runs out of time is cancelled; the `Writer` it may have held
+//! closes its connection, rolling back anything unfinished.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::{
+    AuditRepository, Credentials, NewRefreshToken, NewSession, NewUserRecord, RefreshTokenState,
+    RepoError, Reservation, Rotation, SessionLiveness, SessionRepository, ThrottleRepository,
+    UserChanges, UserRepository,
+};
+use crate::domain::{
+    AuthEvent, BackoffPolicy, EmailAddress, RefreshTokenHash, Session, SessionId, StoredHash, User,
+    UserId,
+};
+
+/// A repository whose every call must finish within `budget`.
+#[derive(Debug)]
+pub(super) struct Budgeted<R: ?Sized> {
+    inner: Arc<R>,
+    budget: Duration,
+}
+
+impl<R: ?Sized> Budgeted<R> {
+    pub(super) fn new(inner: Arc<R>, budget: Duration) -> Self {
+        Self { inner, budget }
+    }
+
+    async fn run<T>(
+        &self,
+        call: impl Future<Output = Result<T, RepoError>> + Send,
+    ) -> Result<T, RepoError> {
+        tokio::time::timeout(self.budget, call).await.unwrap_or(Err(RepoError::TimedOut))
+    }
+}
+
+#[async_trait]
+impl UserRepository for Budgeted<dyn UserRepository> {
+    async fn insert(&self, user: NewUserRecord) -> Result<User, RepoError> {
+        self.run(self.inner.insert(user)).await
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.find_by_id(id)).await
+    }
+
+    async fn find_with_session(
+        &self,
+        id: UserId,
+        session: SessionId,
+    ) -> Result<Option<(User, SessionLiveness)>, RepoError> {
+        self.run(self.inner.find_with_session(id, session)).await
+    }
+
+    async fn find_credentials_by_email(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Option<Credentials>, RepoError> {
+        self.run(self.inner.find_credentials_by_email(email)).await
+    }
+
+    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>, RepoError> {
+        self.run(self.inner.find_credentials_by_id(id)).await
+    }
+
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.update(id, changes, now)).await
+    }
+
+    async fn upgrade_password_hash(
+        &self,
+        id: UserId,
+        old: &StoredHash,
+        new: &StoredHash,
+    ) -> Result<(), RepoError> {
+        self.run(self.inner.upgrade_password_hash(id, old, new)).await
+    }
+
+    async fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.set_active(id, active, now)).await
+    }
+
+    async fn delete(&self, id: UserId) -> Result<bool, RepoError> {
+        self.run(self.inner.delete(id)).await
+    }
+}
+
+#[async_trait]
+impl SessionRepository for Budgeted<dyn SessionRepository> {
+    async fn create(&self, session: NewSession, root: NewRefreshToken) -> Result<(), RepoError> {
+        self.run(self.inner.create(session, root)).await
+    }
+
+    async fn rotate(
+        &self,
+        presented: &RefreshTokenHash,
+        successor: NewRefreshToken,
+    ) -> Result<Rotation, RepoError> {
+        self.run(self.inner.rotate(presented, successor)).await
+    }
+
+    async fn find_refresh_token(
+        &self,
+        hash: &RefreshTokenHash,
+    ) -> Result<Option<RefreshTokenState>, RepoError> {
+        self.run(self.inner.find_refresh_token(hash)).await
+    }
+
+    async fn revoke(&self, session: SessionId, now: OffsetDateTime) -> Result<bool, RepoError> {
+        self.run(self.inner.revoke(session, now)).await
+    }
+
+    async fn revoke_all(&self, user: UserId, now: OffsetDateTime) -> Result<u64, RepoError> {
+        self.run(self.inner.revoke_all(user, now)).await
+    }
+
+    async fn list_live(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, RepoError> {
+        self.run(self.inner.list_live(user, now)).await
+    }
+}
+
+#[async_trait]
+impl AuditRepository for Budgeted<dyn AuditRepository> {
+    async fn record(&self, event: &AuthEvent) -> Result<(), RepoError> {
+        self.run(self.inner.record(event)).await
+    }
+
+    async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, RepoError> {
+        self.run(self.inner.for_user(user)).await
+    }
+}
+
+#[async_trait]
+impl ThrottleRepository for Budgeted<dyn ThrottleRepository> {
+    async fn reserve(
+        &self,
+        email: &EmailAddress,
+        now: OffsetDateTime,
+        policy: &BackoffPolicy,
+    ) -> Result<Reservation, RepoError> {
+        self.run(self.inner.reserve(email, now, policy)).await
+    }
+
+    async fn release(&self, email: &EmailAddress, policy: &BackoffPolicy) -> Result<(), RepoError> {
+        self.run(self.inner.release(email, policy)).await
+    }
+
+    async fn clear(&self, email: &EmailAddress) -> Result<(), RepoError> {
+        self.run(self.inner.clear(email)).await
+    }
+}

@@ -1,0 +1,223 @@
+//! Postgres: the `users` table.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use sqlx::PgPool;
+
+use super::Writer;
+use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
+use crate::repositories::errors::classify;
+use crate::repositories::rows::{CredentialsRow, UserRow, UserSessionRow};
+use crate::repositories::{
+    Credentials, NewUserRecord, RepoError, SessionLiveness, UserChanges, UserRepository,
+};
+
+#[derive(Debug, Clone)]
+pub struct PgUsers {
+    pool: PgPool,
+}
+
+impl PgUsers {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[async_trait]
+impl UserRepository for PgUsers {
+    #[tracing::instrument(skip_all)]
+    async fn insert(&self, user: NewUserRecord) -> Result<User, RepoError> {
+        let mut writer = Writer::begin(&self.pool).await?;
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "INSERT INTO users (id, email, full_name, password_hash, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $5)
+             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at",
+        )
+        .bind(user.id.as_uuid())
+        .bind(user.email.as_str())
+        .bind(user.full_name.as_ref().map(FullName::as_str))
+        .bind(user.password_hash.as_str())
+        .bind(user.created_at)
+        .fetch_all(writer.conn())
+        .await
+        .map_err(classify)?;
+        writer.commit().await?;
+        rows.into_iter().next().ok_or(RepoError::Gone)?.try_into()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        sqlx::query_as::<_, UserRow>(
+            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at
+             FROM users WHERE id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?
+        .map(User::try_from)
+        .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_with_session(
+        &self,
+        id: UserId,
+        session: SessionId,
+    ) -> Result<Option<(User, SessionLiveness)>, RepoError> {
+        sqlx::query_as::<_, UserSessionRow>(
+            "SELECT u.id, u.email, u.full_name, u.is_active, u.token_version, u.created_at,
+                    u.updated_at, s.revoked_at IS NOT NULL AS session_revoked,
+                    s.expires_at AS session_expires_at
+             FROM users u JOIN sessions s ON s.user_id = u.id
+             WHERE u.id = $1 AND s.id = $2",
+        )
+        .bind(id.as_uuid())
+        .bind(session.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?
+        .map(<(User, SessionLiveness)>::try_from)
+        .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_credentials_by_email(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Option<Credentials>, RepoError> {
+        sqlx::query_as::<_, CredentialsRow>(
+            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    password_hash
+             FROM users WHERE email = $1",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?
+        .map(Credentials::try_from)
+        .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>, RepoError> {
+        sqlx::query_as::<_, CredentialsRow>(
+            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    password_hash
+             FROM users WHERE id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?
+        .map(Credentials::try_from)
+        .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        let mut writer = Writer::begin(&self.pool).await?;
+        let password = changes.password;
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "UPDATE users SET
+               full_name = CASE WHEN $1 THEN $2 ELSE full_name END,
+               email = coalesce($3, email),
+               password_hash = coalesce($4, password_hash),
+               token_version = token_version + $5,
+               updated_at = $6
+             WHERE id = $7
+             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at",
+        )
+        .bind(changes.full_name.is_some())
+        .bind(changes.full_name.flatten().map(|name| name.as_str().to_owned()))
+        .bind(changes.email.as_ref().map(EmailAddress::as_str))
+        .bind(password.as_ref().map(|p| p.hash.as_str()))
+        .bind(i64::from(password.is_some()))
+        .bind(now)
+        .bind(id.as_uuid())
+        .fetch_all(writer.conn())
+        .await
+        .map_err(classify)?;
+        if let Some(password) = &password {
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = $1
+                 WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3",
+            )
+            .bind(now)
+            .bind(id.as_uuid())
+            .bind(password.keep_session.map(|s| s.as_uuid()))
+            .execute(writer.conn())
+            .await
+            .map_err(classify)?;
+        }
+        writer.commit().await?;
+        rows.into_iter().next().map(User::try_from).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn upgrade_password_hash(
+        &self,
+        id: UserId,
+        old: &StoredHash,
+        new: &StoredHash,
+    ) -> Result<(), RepoError> {
+        let mut writer = Writer::begin(&self.pool).await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new.as_str())
+            .bind(id.as_uuid())
+            .bind(old.as_str())
+            .execute(writer.conn())
+            .await
+            .map_err(classify)?;
+        writer.commit().await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_active(
+        &self,
+        id: UserId,
+        active: bool,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        let mut writer = Writer::begin(&self.pool).await?;
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3
+             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at",
+        )
+        .bind(active)
+        .bind(now)
+        .bind(id.as_uuid())
+        .fetch_all(writer.conn())
+        .await
+        .map_err(classify)?;
+        writer.commit().await?;
+        rows.into_iter().next().map(User::try_from).transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete(&self, id: UserId) -> Result<bool, RepoError> {
+        let mut writer = Writer::begin(&self.pool).await?;
+        // The backoff row is keyed by email and would otherwise pass to the next owner.
+        sqlx::query(
+            "DELETE FROM login_throttles WHERE email = (SELECT email FROM users WHERE id = $1)",
+        )
+        .bind(id.as_uuid())
+        .execute(writer.conn())
+        .await
+        .map_err(classify)?;
+        let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(writer.conn())
+            .await
+            .map_err(classify)?
+            .rows_affected();
+        writer.commit().await?;
+        Ok(deleted > 0)
+    }
+}

@@ -1,0 +1,109 @@
+//! The values repositories take and return besides domain types.
+
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
+
+use crate::domain::{
+    EmailAddress, FullName, RefreshTokenHash, SessionId, StoredHash, User, UserId,
+};
+
+/// A user as it is about to be inserted.
+#[derive(Debug)]
+pub struct NewUserRecord {
+    pub id: UserId,
+    pub email: EmailAddress,
+    pub full_name: Option<FullName>,
+    pub password_hash: StoredHash,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user together with their password hash, for the few places that verify it.
+#[derive(Debug)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: StoredHash,
+}
+
+/// Field changes applied in one transaction; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    /// `Some(None)` clears the name.
+    pub full_name: Option<Option<FullName>>,
+    pub email: Option<EmailAddress>,
+    pub password: Option<PasswordChange>,
+}
+
+/// A new password: the hash replaces the old one, the token version is bumped so older access
+/// tokens stop working, and every session but `keep_session` is revoked.
+#[derive(Debug)]
+pub struct PasswordChange {
+    pub hash: StoredHash,
+    pub keep_session: Option<SessionId>,
+}
+
+#[derive(Debug)]
+pub struct NewSession {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub user_agent: Option<String>,
+    pub ip: Option<IpAddr>,
+}
+
+#[derive(Debug)]
+pub struct NewRefreshToken {
+    pub hash: RefreshTokenHash,
+    pub issued_at: OffsetDateTime,
+    /// Idle expiry of this one token.
+    pub expires_at: OffsetDateTime,
+}
+
+/// Whether a session still stands, as read from storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLiveness {
+    pub revoked: bool,
+    pub expires_at: OffsetDateTime,
+}
+
+impl SessionLiveness {
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        !self.revoked && self.expires_at > now
+    }
+}
+
+/// A stored refresh token and the state of its session.
+#[derive(Debug, Clone)]
+pub struct RefreshTokenState {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub expires_at: OffsetDateTime,
+    pub rotated_at: Option<OffsetDateTime>,
+    pub session: SessionLiveness,
+}
+
+impl RefreshTokenState {
+    /// Whether this token could still be exchanged at `now`.
+    pub fn is_usable(&self, now: OffsetDateTime) -> bool {
+        self.rotated_at.is_none() && self.expires_at > now && self.session.is_live(now)
+    }
+}
+
+/// The outcome of presenting a refresh token for rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// This call rotated the token; the successor is stored.
+    Rotated { session_id: SessionId, user_id: UserId },
+    /// Unknown, expired, revoked, or already rotated: nothing changed.
+    Refused,
+}
+
+/// The outcome of reserving a password attempt against the backoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt was counted and may go ahead.
+    Granted,
+    /// The email is locked until then; nothing was counted.
+    Locked { until: OffsetDateTime },
+}

@@ -1,0 +1,154 @@
+//! `SessionRepository`: sessions, rotation races, expiry, revocation.
+
+use time::{Duration, OffsetDateTime};
+use warren::domain::{SessionId, UserId};
+use warren::repositories::{RepoError, Rotation};
+
+use crate::{TestDatabase, contract, new_session, token, token_hash};
+
+async fn a_session_for_a_deleted_user_is_gone(t: TestDatabase) {
+    let user = t.user().await;
+    let repos = t.db.repositories();
+    assert!(repos.users.delete(user.id).await.expect("delete"));
+    let now = OffsetDateTime::now_utc();
+
+    let session = new_session(SessionId::generate(), user.id, now + Duration::days(1));
+    let created = repos.sessions.create(session, token(token_hash(), now, Duration::days(1))).await;
+
+    assert!(matches!(created, Err(RepoError::Gone)), "{created:?}");
+}
+contract!(a_session_for_a_deleted_user_is_gone);
+
+async fn a_token_rotates_once_and_reports_its_session_and_user(t: TestDatabase) {
+    let user = t.user().await;
+    let root = token_hash();
+    let session = t.session(user.id, root).await;
+    let sessions = &t.db.repositories().sessions;
+    let now = OffsetDateTime::now_utc();
+
+    let first = sessions.rotate(&root, token(token_hash(), now, Duration::days(1))).await;
+    let second = sessions.rotate(&root, token(token_hash(), now, Duration::days(1))).await;
+
+    assert_eq!(first.expect("rotate"), Rotation::Rotated { session_id: session, user_id: user.id });
+    assert_eq!(second.expect("rotate"), Rotation::Refused);
+    let state = sessions.find_refresh_token(&root).await.expect("read").expect("known");
+    assert!(state.rotated_at.is_some());
+}
+contract!(a_token_rotates_once_and_reports_its_session_and_user);
+
+async fn of_many_concurrent_rotations_of_one_token_exactly_one_wins(t: TestDatabase) {
+    let user = t.user().await;
+    let root = token_hash();
+    t.session(user.id, root).await;
+    let sessions = &t.db.repositories().sessions;
+    let now = OffsetDateTime::now_utc();
+
+    let racers =
+        (0..8).map(|_| sessions.rotate(&root, token(token_hash(), now, Duration::days(1))));
+    let outcomes = futures_util::future::join_all(racers).await;
+
+    let rotated = outcomes.iter().filter(|o| matches!(o, Ok(Rotation::Rotated { .. }))).count();
+    let refused = outcomes.iter().filter(|o| matches!(o, Ok(Rotation::Refused))).count();
+    assert_eq!((rotated, refused), (1, 7), "{outcomes:?}");
+}
+contract!(of_many_concurrent_rotations_of_one_token_exactly_one_wins);
+
+async fn expired_tokens_and_revoked_sessions_do_not_rotate(t: TestDatabase) {
+    let user = t.user().await;
+    let (root, revoked_root) = (token_hash(), token_hash());
+    t.session(user.id, root).await;
+    let revoked = t.session(user.id, revoked_root).await;
+    let sessions = &t.db.repositories().sessions;
+    let now = OffsetDateTime::now_utc();
+    assert!(sessions.revoke(revoked, now).await.expect("revoke"));
+
+    let idle_expired = now + Duration::days(15);
+    let expired =
+        sessions.rotate(&root, token(token_hash(), idle_expired, Duration::days(1))).await;
+    let of_revoked =
+        sessions.rotate(&revoked_root, token(token_hash(), now, Duration::days(1))).await;
+    let unknown = sessions.rotate(&token_hash(), token(token_hash(), now, Duration::days(1))).await;
+
+    assert_eq!(expired.expect("rotate"), Rotation::Refused);
+    assert_eq!(of_revoked.expect("rotate"), Rotation::Refused);
+    assert_eq!(unknown.expect("rotate"), Rotation::Refused);
+}
+contract!(expired_tokens_and_revoked_sessions_do_not_rotate);
+
+async fn revoking_twice_reports_that_nothing_changed(t: TestDatabase) {
+    let user = t.user().await;
+    let session = t.session(user.id, token_hash()).await;
+    let sessions = &t.db.repositories().sessions;
+    let now = OffsetDateTime::now_utc();
+
+    assert!(sessions.revoke(session, now).await.expect("revoke"));
+    assert!(!sessions.revoke(session, now).await.expect("revoke again"));
+    assert!(!sessions.revoke(SessionId::generate(), now).await.expect("revoke unknown"));
+}
+contract!(revoking_twice_reports_that_nothing_changed);
+
+async fn the_live_list_hides_revoked_and_expired_sessions(t: TestDatabase) {
+    let user = t.user().await;
+    let live = t.session(user.id, token_hash()).await;
+    let revoked = t.session(user.id, token_hash()).await;
+    let repos = t.db.repositories();
+    let now = OffsetDateTime::now_utc();
+    let short = SessionId::generate();
+    let expiring = new_session(short, user.id, now + Duration::minutes(5));
+    repos
+        .sessions
+        .create(expiring, token(token_hash(), now, Duration::minutes(5)))
+        .await
+        .expect("create");
+    repos.sessions.revoke(revoked, now).await.expect("revoke");
+
+    let now_listed = repos.sessions.list_live(user.id, now).await.expect("list");
+    let later_listed =
+        repos.sessions.list_live(user.id, now + Duration::minutes(6)).await.expect("list");
+
+    let ids =
+        |list: Vec<warren::domain::Session>| list.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(ids(now_listed), vec![live, short]);
+    assert_eq!(ids(later_listed), vec![live]);
+    assert!(repos.sessions.list_live(UserId::generate(), now).await.expect("list").is_empty());
+}
+contract!(the_live_list_hides_revoked_and_expired_sessions);
+
+async fn signing_out_everywhere_revokes_all_and_bumps_the_version_together(t: TestDatabase) {
+    let user = t.user().await;
+    t.session(user.id, token_hash()).await;
+    t.session(user.id, token_hash()).await;
+    let repos = t.db.repositories();
+    let now = OffsetDateTime::now_utc();
+
+    let revoked = repos.sessions.revoke_all(user.id, now).await.expect("revoke all");
+
+    assert_eq!(revoked, 2);
+    assert!(repos.sessions.list_live(user.id, now).await.expect("list").is_empty());
+    let after = repos.users.find_by_id(user.id).await.expect("read").expect("user");
+    assert_eq!(after.token_version, user.token_version + 1);
+}
+contract!(signing_out_everywhere_revokes_all_and_bumps_the_version_together);
+
+async fn audit_events_are_listed_per_user_oldest_first(t: TestDatabase) {
+    use warren::domain::{AuthEvent, AuthEventKind};
+    let user = t.user().await;
+    let audit = &t.db.repositories().audit;
+    let event = |kind| AuthEvent {
+        kind,
+        user_id: Some(user.id),
+        session_id: None,
+        ip: Some("192.0.2.1".to_owned()),
+        request_id: Some("req-1".to_owned()),
+        occurred_at: OffsetDateTime::now_utc(),
+    };
+
+    audit.record(&event(AuthEventKind::Signup)).await.expect("record");
+    audit.record(&event(AuthEventKind::SigninSuccess)).await.expect("record");
+
+    let kinds: Vec<_> =
+        audit.for_user(user.id).await.expect("list").into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![AuthEventKind::Signup, AuthEventKind::SigninSuccess]);
+    assert!(audit.for_user(UserId::generate()).await.expect("list").is_empty());
+}
+contract!(audit_events_are_listed_per_user_oldest_first);
