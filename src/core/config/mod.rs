@@ -144,6 +144,11 @@ impl Settings {
         self.database.effective_url(&self.data_dir)
     }
 
+    /// The SQLite database `data_dir` holds by default, whatever `database.url` says.
+    pub fn data_dir_database_url(&self) -> String {
+        DatabaseSettings::default().effective_url(&self.data_dir)
+    }
+
     pub fn password_policy(&self) -> PasswordPolicy {
         PasswordPolicy::new(self.password.min_length).unwrap_or_default()
     }
