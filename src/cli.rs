@@ -38,8 +38,11 @@ pub enum Command {
     CheckConfig {
         /// Print only the database URL the configuration resolves to (for scripts such as
         /// `scripts/migrate.sh`; it includes the password, if the URL has one).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "print_data_dir")]
         print_database_url: bool,
+        /// Print only the data directory (where the default SQLite file and key live).
+        #[arg(long)]
+        print_data_dir: bool,
     },
     /// Print the OpenAPI 3.1 document, or write it to a file.
     Openapi {
@@ -88,13 +91,15 @@ impl Cli {
                 print!("{}", crate::api::openapi::document_json());
                 Ok(())
             }
-            Command::CheckConfig { print_database_url: true } => {
+            Command::CheckConfig { print_database_url: true, .. } => {
                 println!("{}", settings.database_url());
                 Ok(())
             }
-            Command::CheckConfig { print_database_url: false } => {
-                check_config::run(&settings).await
+            Command::CheckConfig { print_data_dir: true, .. } => {
+                println!("{}", settings.data_dir.display());
+                Ok(())
             }
+            Command::CheckConfig { .. } => check_config::run(&settings).await,
         }
     }
 }
