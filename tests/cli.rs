@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A scratch working directory and a clean environment, so only what a test sets counts.
@@ -228,28 +228,90 @@ fn the_migrate_script_resolves_the_same_database_as_the_binary() {
     assert_eq!(dotenv.trim(), "sqlite://from-dotenv/warren.db");
 }
 
+/// A running `warren serve` on a free port, stopped when dropped.
+struct Server {
+    child: Child,
+    /// The `serving` log line.
+    line: String,
+    url: String,
+}
+
+impl Server {
+    fn start(operator: &Operator, env: &[(&str, &str)]) -> Self {
+        let mut env = env.to_vec();
+        env.push(("WARREN_SERVER__PORT", "0"));
+        let mut child = operator
+            .command(&["serve"], &env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start warren serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let line = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|_| Instant::now() < deadline)
+            .find(|line| line.contains("serving"));
+        let Some(line) = line else {
+            let _ = child.kill();
+            panic!("warren serve never logged its serving line");
+        };
+        let url = line.split("url=").nth(1).and_then(|rest| rest.split(' ').next());
+        let url = url.expect("the serving line names the url").to_owned();
+        Self { child, line, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn serve_logs_its_url_docs_database_and_key_id_without_colour_codes() {
     let operator = Operator::new();
-    let mut server = operator
-        .command(&["serve"], &[("WARREN_SERVER__PORT", "0")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start warren serve");
-    let stdout = server.stdout.take().expect("piped stdout");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let line = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .take_while(|_| Instant::now() < deadline)
-        .find(|line| line.contains("serving"));
-    server.kill().expect("stop warren");
-    let _ = server.wait();
-    let line = line.expect("a serving line");
-    assert!(line.contains("url=http://127.0.0.1:"), "{line}");
-    assert!(line.contains("/docs"), "{line}");
+    let server = Server::start(&operator, &[]);
+    let line = &server.line;
+    assert!(server.url.starts_with("http://127.0.0.1:"), "{line}");
+    assert!(line.contains(&format!("docs={}/docs", server.url)), "{line}");
     assert!(line.contains("SQLite file ./data/warren.db"), "{line}");
     assert!(line.contains("kid="), "{line}");
     assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
+}
+
+#[tokio::test]
+async fn the_try_script_survives_three_runs_in_a_row_and_leaves_no_account_behind() {
+    let operator = Operator::new();
+    let server = Server::start(&operator, &[]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/try.sh");
+    for run in 1..=3 {
+        let output = Command::new(&script).arg(&server.url).output().expect("run scripts/try.sh");
+        let log = text(&output);
+        assert!(output.status.success(), "run {run} failed: {log}");
+        assert!(log.contains("<- 201") && log.contains("<- 204"), "run {run}: {log}");
+    }
+    let url = format!("sqlite://{}?mode=ro", operator.path().join("data/warren.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("open the server's database");
+    let users: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await.expect("count");
+    assert_eq!(users, 0, "try.sh left accounts behind");
+}
+
+#[test]
+fn the_scripts_read_postgres_host_and_port_with_5432_as_the_default() {
+    let helper = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-address.sh");
+    for (url, expected) in [
+        ("postgres://u:pw@db.example/warren", "db.example 5432"),
+        ("postgres://db.example:6543/warren", "db.example 6543"),
+        ("postgres://u@[::1]:5433/warren?sslmode=disable", "::1 5433"),
+        ("postgresql://u@db.example", "db.example 5432"),
+    ] {
+        let script =
+            format!("source {}; pg_address '{url}'; echo $pg_host $pg_port", helper.display());
+        let output = Command::new("bash").arg("-c").arg(script).output().expect("run bash");
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), expected, "{url}");
+    }
 }
