@@ -28,11 +28,19 @@ impl Default for LogSettings {
 
 impl LogSettings {
     pub(super) fn validate(&self, production: bool, problems: &mut Problems) {
-        if production && enables_debug(&self.level) {
+        if !production {
+            return;
+        }
+        if enables_debug(&self.level) {
             problems.refuse(
                 "log.level",
                 "production refuses debug and trace logging (they can record request details)",
             );
+        }
+        // RUST_LOG overrides log.level at startup, so it must not smuggle debug back in.
+        if std::env::var("RUST_LOG").is_ok_and(|filter| enables_debug(&filter)) {
+            problems
+                .refuse("log.level", "RUST_LOG enables debug or trace, which production refuses");
         }
     }
 }

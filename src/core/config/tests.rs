@@ -163,13 +163,16 @@ fn production_refuses_loopback_issuers_debug_logs_disabled_limits_and_plain_http
         jail.clear_env();
         jail.set_env("WARREN_ENV", "production");
         jail.set_env("WARREN_LOG__LEVEL", "info,warren=debug");
+        jail.set_env("RUST_LOG", "trace");
         jail.set_env("WARREN_RATE_LIMIT__ENABLED", "false");
         jail.set_env(
             "WARREN_CORS__ALLOWED_ORIGINS",
             "[http://app.example.com, http://localhost:5173]",
         );
         let message = load_in(jail).expect_err("unsafe production").to_string();
-        for expected in ["log.level", "rate_limit.enabled", "\"http://app.example.com\""] {
+        for expected in
+            ["log.level", "RUST_LOG", "rate_limit.enabled", "\"http://app.example.com\""]
+        {
             assert!(message.contains(expected), "{expected} missing from {message}");
         }
         assert!(!message.contains("localhost:5173"), "{message}");
