@@ -4,14 +4,24 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 
 NAME ?=
+URL ?= http://127.0.0.1:8000
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$\$$/$$/g' | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 .PHONY: run
 run: ## Serve on http://127.0.0.1:8000 (SQLite file in ./data, migrations applied)
+	@test -x target/debug/warren || echo "note: the first build compiles ~300 crates and takes a few minutes"
 	cargo run --locked -- serve
+
+.PHONY: try
+try: ## Walk an account through signup..delete against a running server (URL=http://127.0.0.1:8000)
+	scripts/try.sh "$(URL)"
+
+.PHONY: install
+install: ## Install the warren binary into ~/.cargo/bin (on PATH with a standard Rust setup)
+	cargo install --locked --path .
 
 .PHONY: test
 test: ## Run every test on SQLite, and on Postgres when reachable (required with CI=true)
@@ -31,11 +41,11 @@ deny: ## cargo-deny: licenses, bans, sources, advisories (offline database when 
 	scripts/deny.sh
 
 .PHONY: migrate
-migrate: ## Apply pending migrations to $$DATABASE_URL with sqlx-cli
+migrate: ## Apply pending migrations with sqlx-cli to the database warren uses ($$DATABASE_URL, .env, warren.toml)
 	scripts/migrate.sh run
 
 .PHONY: migrate-revert
-migrate-revert: ## Revert the newest migration of $$DATABASE_URL with sqlx-cli
+migrate-revert: ## Revert the newest migration of the database warren uses, with sqlx-cli
 	scripts/migrate.sh revert
 
 .PHONY: migrate-add
@@ -56,7 +66,7 @@ bench: ## Load-test a release build with wrk on SQLite and Postgres; writes benc
 	scripts/bench.sh
 
 .PHONY: check-config
-check-config: ## Validate the effective configuration and print a summary
+check-config: ## Try what serve would (config, keys, database, migrations); summary and verdict
 	cargo run --locked --quiet -- check-config
 
 .PHONY: build

@@ -55,8 +55,10 @@ fuzz() { # backend-name database-url
 
 fuzz sqlite "sqlite://$scratch/fuzz.db"
 
-pg_authority="${pg_admin#*://}"; pg_authority="${pg_authority%%/*}"; pg_authority="${pg_authority##*@}"
-if timeout 3 bash -c "exec 3<>/dev/tcp/${pg_authority%%:*}/${pg_authority##*:}" 2>/dev/null; then
+# shellcheck source=scripts/pg-address.sh
+source scripts/pg-address.sh
+pg_address "$pg_admin"
+if pg_reachable; then
   database="warren_fuzz_$$"
   pg_url="${pg_admin%/*}/$database"
   psql "$pg_admin" -qc "CREATE DATABASE $database"

@@ -1,48 +1,85 @@
 #!/usr/bin/env bash
-# Operator migrations with sqlx-cli. The folder follows DATABASE_URL's scheme:
-# sqlite:… → migrations/sqlite, postgres:… → migrations/postgres.
-#   scripts/migrate.sh run | revert | add NAME
+# Operator migrations with sqlx-cli, on the database `warren` itself would use: the URL comes
+# from `warren check-config --print-database-url`, so WARREN_DATA_DIR, warren.toml, .env,
+# DATABASE_URL and WARREN_DATABASE__URL count exactly as they do for `warren serve`.
+# The migrations folder follows the URL's scheme (migrations/sqlite or migrations/postgres).
+#   scripts/migrate.sh run | revert | add NAME | url
+# WARREN_BIN names a built binary to ask; by default `cargo run` builds and asks it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
-command -v sqlx >/dev/null || {
-  echo "error: sqlx-cli is missing; install it with:" >&2
-  echo "  cargo install --locked sqlx-cli --no-default-features --features postgres,sqlite,sqlx-toml" >&2
-  exit 1
+warren() {
+  if [[ -n "${WARREN_BIN:-}" ]]; then
+    env -u WARREN_BIN "$WARREN_BIN" "$@"
+  else
+    cargo run --locked --quiet --manifest-path "$root/Cargo.toml" -- "$@"
+  fi
 }
 
-if [[ -z "${DATABASE_URL:-}" && -f .env ]]; then
-  DATABASE_URL="$(sed -n 's/^DATABASE_URL=//p' .env | tail -n 1 | tr -d '"'"'"'')"
-fi
-export DATABASE_URL="${DATABASE_URL:-sqlite://data/warren.db}"
+database_url() { warren check-config --print-database-url; }
 
-case "$DATABASE_URL" in
-  sqlite:*) backend=sqlite ;;
-  postgres:* | postgresql:*) backend=postgres ;;
-  *) echo "error: DATABASE_URL must start with sqlite: or postgres:" >&2; exit 1 ;;
-esac
+# Like `warren`: only data_dir's own SQLite database may be created together with its folder;
+# any other file needs its folder to exist (a typo must not create an empty database).
+prepare_sqlite_folder() {
+  local file="${1#sqlite:}" data_dir
+  file="${file#//}"
+  file="${file%%\?*}"
+  data_dir="$(warren check-config --print-data-dir)"
+  if [[ ! -d "$(dirname "$file")" ]]; then
+    if [[ "$(dirname "$file")" -ef "$data_dir" || "$(dirname "$file")" == "${data_dir%/}" ]]; then
+      mkdir -p "$(dirname "$file")"
+    else
+      echo "error: the folder $(dirname "$file") of the SQLite database does not exist; create it or fix the path" >&2
+      exit 1
+    fi
+  fi
+}
+
+need_sqlx() {
+  command -v sqlx >/dev/null || {
+    echo "error: sqlx-cli is missing; install it with:" >&2
+    echo "  cargo install --locked sqlx-cli --no-default-features --features postgres,sqlite,sqlx-toml" >&2
+    exit 1
+  }
+}
+
+backend_of() {
+  case "$1" in
+    sqlite:*) echo sqlite ;;
+    postgres:* | postgresql:*) echo postgres ;;
+    *) echo "error: the database URL must start with sqlite: or postgres:" >&2; exit 1 ;;
+  esac
+}
 
 case "${1:-}" in
-  run)
-    [[ "$backend" == sqlite ]] && mkdir -p "$(dirname "${DATABASE_URL#sqlite://}")"
-    sqlx database create
-    sqlx migrate run --source "migrations/$backend"
+  url)
+    database_url
     ;;
-  revert)
-    sqlx migrate revert --source "migrations/$backend"
+  run | revert)
+    need_sqlx
+    DATABASE_URL="$(database_url)"
+    export DATABASE_URL
+    backend="$(backend_of "$DATABASE_URL")"
+    if [[ "$1" == run ]]; then
+      [[ "$backend" == sqlite ]] && prepare_sqlite_folder "$DATABASE_URL"
+      sqlx database create
+      sqlx migrate run --source "$root/migrations/$backend"
+    else
+      sqlx migrate revert --source "$root/migrations/$backend"
+    fi
     ;;
   add)
     name="${2:?usage: migrate.sh add NAME}"
     # Every schema change needs both dialects; one timestamp keeps their versions aligned.
     version="$(date -u +%Y%m%d%H%M%S)"
-    for folder in migrations/sqlite migrations/postgres; do
-      printf -- '-- %s: %s\n' "$name" "$folder" > "$folder/${version}_${name}.up.sql"
+    for folder in "$root/migrations/sqlite" "$root/migrations/postgres"; do
+      printf -- '-- %s: %s\n' "$name" "${folder#"$root/"}" > "$folder/${version}_${name}.up.sql"
       printf -- '-- revert %s\n' "$name" > "$folder/${version}_${name}.down.sql"
-      echo "created $folder/${version}_${name}.{up,down}.sql"
+      echo "created ${folder#"$root/"}/${version}_${name}.{up,down}.sql"
     done
     ;;
   *)
-    echo "usage: $0 run | revert | add NAME" >&2
+    echo "usage: $0 run | revert | add NAME | url" >&2
     exit 2
     ;;
 esac

@@ -4,16 +4,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# shellcheck source=scripts/pg-address.sh
+source scripts/pg-address.sh
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "error: make test needs cargo-nextest; install it with:" >&2
+  echo "  cargo install --locked cargo-nextest" >&2
+  echo "(or run the suite without it: cargo test)" >&2
+  exit 1
+fi
+
 export POSTGRES_TEST_URL="${POSTGRES_TEST_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-authority="${POSTGRES_TEST_URL#*://}"
-authority="${authority%%/*}"
-authority="${authority##*@}"
-host="${authority%%:*}"
-port="${authority##*:}"
-[[ "$port" == "$authority" ]] && port=5432
+pg_address "$POSTGRES_TEST_URL"
+host="$pg_host"
+port="$pg_port"
 
 filter=()
-if timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; then
+if pg_reachable; then
   backends="SQLite and Postgres ($host:$port)"
 elif [[ "${CI:-}" == "true" ]]; then
   echo "error: Postgres is not reachable at $host:$port and CI=true requires it" >&2

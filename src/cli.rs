@@ -1,5 +1,7 @@
 //! The `warren` command line: serve (default), migrate, keys, check-config.
 
+mod check_config;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -7,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::core::config::Settings;
 use crate::core::security::KeyRing;
-use crate::repositories::Database;
+use crate::preflight;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -31,8 +33,17 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Load and validate the configuration, print a summary, and exit.
-    CheckConfig,
+    /// Try everything `serve` would (configuration, keys, database, migrations), print a
+    /// summary and one verdict; exits non-zero when `serve` would fail.
+    CheckConfig {
+        /// Print only the database URL the configuration resolves to (for scripts such as
+        /// `scripts/migrate.sh`; it includes the password, if the URL has one).
+        #[arg(long, conflicts_with = "print_data_dir")]
+        print_database_url: bool,
+        /// Print only the data directory (where the default SQLite file and key live).
+        #[arg(long)]
+        print_data_dir: bool,
+    },
     /// Print the OpenAPI 3.1 document, or write it to a file.
     Openapi {
         #[arg(long)]
@@ -80,25 +91,21 @@ impl Cli {
                 print!("{}", crate::api::openapi::document_json());
                 Ok(())
             }
-            Command::CheckConfig => {
-                println!("configuration is valid");
-                println!("  env:       {:?}", settings.env);
-                println!("  listen:    {}:{}", settings.server.host, settings.server.port);
-                println!("  database:  {}", redact(&settings.database_url()));
-                println!("  issuer:    {}", settings.auth.issuer);
-                KeyRing::load(&settings).context("load signing keys")?;
-                println!("  keys:      loaded");
+            Command::CheckConfig { print_database_url: true, .. } => {
+                println!("{}", settings.database_url());
                 Ok(())
             }
+            Command::CheckConfig { print_data_dir: true, .. } => {
+                println!("{}", settings.data_dir.display());
+                Ok(())
+            }
+            Command::CheckConfig { .. } => check_config::run(&settings).await,
         }
     }
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
-    let database =
-        Database::connect(&settings.database_url(), &settings.database, &settings.data_dir)
-            .await
-            .context("connect to the database")?;
+    let database = preflight::connect_database(settings).await?;
     match action {
         MigrateAction::Up => {
             database.migrate_up().await?;
@@ -117,30 +124,4 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
     }
     database.close().await;
     Ok(())
-}
-
-/// The URL without its password, for printing.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            let user = credentials.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn printed_urls_hide_passwords() {
-        assert_eq!(
-            redact("postgres://warren:s3cret@db:5432/warren"),
-            "postgres://warren:***@db:5432/warren"
-        );
-        assert_eq!(redact("sqlite://./data/warren.db"), "sqlite://./data/warren.db");
-    }
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod cli;
 pub mod core;
 pub mod domain;
+pub mod preflight;
 pub mod repositories;
 pub mod services;
 pub mod startup;

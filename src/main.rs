@@ -12,9 +12,9 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // The whole cause chain on one line each, without a backtrace: these are
-            // operator-facing messages (bad config, unreachable database), not bugs.
-            eprintln!("error: {error:#}");
+            // Operator-facing messages (bad config, unreachable database), not bugs: the cause
+            // chain on one line, without a backtrace.
+            eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
     }
@@ -25,4 +25,21 @@ async fn run() -> anyhow::Result<()> {
     let settings = Settings::load()?;
     telemetry::init(settings.log_format(), &settings.log.level)?;
     cli.run(settings).await
+}
+
+/// The cause chain joined by `: `, skipping a cause whose text its parent already quoted
+/// (many errors print their source too, which doubled "File exists (os error 17)").
+fn one_line(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }

@@ -31,6 +31,7 @@ use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
 use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
 use crate::domain::BackoffPolicy;
+use crate::preflight;
 use crate::repositories::Database;
 use crate::services::{AccountService, AuditLog, LoginThrottle, SessionPolicy, SessionService};
 
@@ -42,6 +43,27 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     database: Database,
+    startup: StartupFacts,
+}
+
+/// What the startup log line tells an operator beyond the address.
+struct StartupFacts {
+    database: String,
+    kid: String,
+}
+
+/// Binds the configured address, naming the setting to change when the port is taken.
+async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+    let address = SocketAddr::new(settings.server.host, settings.server.port);
+    TcpListener::bind(address).await.map_err(|error| match error.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {address}: the port is already in use; stop the other process \
+             or choose another port with WARREN_SERVER__PORT (server.port)"
+        ),
+        _ => anyhow::anyhow!(
+            "cannot listen on {address} (WARREN_SERVER__HOST, WARREN_SERVER__PORT): {error}"
+        ),
+    })
 }
 
 impl Application {
@@ -55,20 +77,20 @@ impl Application {
         settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let database =
-            Database::connect(&settings.database_url(), &settings.database, &settings.data_dir)
-                .await
-                .context("connect to the database")?;
+        // Bind first: a port in use must fail before anything is written (the development key).
+        let listener = bind(settings).await?;
+        let database = preflight::connect_database(settings).await?;
         if settings.database.auto_migrate {
             database.migrate_up().await.context("apply database migrations")?;
         }
         let keys = Arc::new(KeyRing::load(settings).context("load signing keys")?);
+        let startup = StartupFacts {
+            database: preflight::describe_database(&settings.database_url()),
+            kid: keys.signing_kid().to_owned(),
+        };
         let state = build_state(settings, database.clone(), keys, clock)?;
         let router = router(state, settings);
-        let address = SocketAddr::new(settings.server.host, settings.server.port);
-        let listener =
-            TcpListener::bind(address).await.with_context(|| format!("bind {address}"))?;
-        Ok(Self { listener, router, database })
+        Ok(Self { listener, router, database, startup })
     }
 
     /// The fully layered router, for driving the application without a socket (benchmarks).
@@ -95,7 +117,9 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let address = self.local_addr()?;
-        tracing::info!(%address, backend = self.database.backend_name(), "serving");
+        let url = format!("http://{address}");
+        let StartupFacts { database, kid } = &self.startup;
+        tracing::info!(%url, docs = %format!("{url}/docs"), %database, %kid, "serving");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)

@@ -1,5 +1,7 @@
 //! Logging: `tracing` with pretty output in development and JSON lines in production.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -10,8 +12,12 @@ use super::config::LogFormat;
 pub fn init(format: LogFormat, level: &str) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(level))?;
     let registry = tracing_subscriber::registry().with(filter);
+    // Colour codes only for a person at a terminal: never into files, pipes or journald.
+    let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match format {
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init()?,
+        LogFormat::Pretty => {
+            registry.with(tracing_subscriber::fmt::layer().with_ansi(ansi)).try_init()?;
+        }
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()

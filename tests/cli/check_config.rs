@@ -1,0 +1,52 @@
+//! `warren check-config`: tries what serve would and ends with one verdict.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::Operator;
+
+#[test]
+fn check_config_summarises_cors_proxies_limits_and_the_key_then_gives_one_verdict() {
+    let operator = Operator::new();
+    let generated = operator.succeeds(&["keys", "generate", "--out", "data/keys/signing.pem"], &[]);
+    let kid = generated.trim().rsplit_once("kid ").expect("kid printed").1.trim_end_matches(')');
+    let env = [
+        ("WARREN_SERVER__PORT", "0"),
+        ("WARREN_CORS__ALLOWED_ORIGINS", "[http://localhost:5173]"),
+        ("WARREN_TRUSTED_PROXIES", "[10.0.0.0/8]"),
+    ];
+    operator.succeeds(&["migrate", "up"], &env);
+    let summary = operator.succeeds(&["check-config"], &env);
+    for expected in [kid, "http://localhost:5173", "10.0.0.0/8", "10/min", "all applied"] {
+        assert!(summary.contains(expected), "{expected} missing from {summary}");
+    }
+    assert_eq!(summary.matches("verdict:").count(), 1, "{summary}");
+    assert!(summary.trim_end().ends_with("ready: serve would start with this configuration"));
+}
+
+#[test]
+fn check_config_fails_on_pending_migrations_when_serve_would_not_apply_them() {
+    let operator = Operator::new();
+    operator.succeeds(&["migrate", "up"], &[]);
+    operator.succeeds(&["migrate", "down"], &[]);
+    let env = [("WARREN_DATABASE__AUTO_MIGRATE", "false"), ("WARREN_SERVER__PORT", "0")];
+    let report = operator.fails(&["check-config"], &env);
+    assert!(report.contains("1 migration(s) pending"), "{report}");
+    assert!(report.contains("warren migrate up"), "{report}");
+    assert!(report.contains("verdict: NOT ready"), "{report}");
+}
+
+#[test]
+fn check_config_in_production_warns_about_a_key_others_can_read() {
+    let operator = Operator::new();
+    operator.succeeds(&["keys", "generate", "--out", "prod.pem"], &[]);
+    let key = operator.path().join("prod.pem");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let env = [
+        ("WARREN_ENV", "production"),
+        ("WARREN_AUTH__ISSUER", "https://accounts.example.com"),
+        ("WARREN_AUTH__SIGNING_KEY_FILE", "prod.pem"),
+        ("WARREN_SERVER__PORT", "0"),
+    ];
+    let report = operator.succeeds(&["check-config"], &env);
+    assert!(report.contains("warning: prod.pem is readable by group or others"), "{report}");
+}
