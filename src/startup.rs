@@ -21,8 +21,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::middleware::{
-    REQUEST_ID, TIMEOUT_STATUS, panic_response, record_response, render_problems, request_span,
-    security_headers,
+    REQUEST_ID, TIMEOUT_STATUS, default_security_headers, docs_csp, drop_unusable_request_id,
+    panic_response, record_response, render_problems, request_span, security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
 use crate::api::v1::endpoints::{auth, health, jwks, sessions, users};
@@ -56,6 +56,17 @@ impl Application {
         settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        Self::build_with_password_params(settings, clock, PasswordHasher::recommended_params())
+            .await
+    }
+
+    /// Builds with explicit Argon2 parameters instead of the policy's, so tests can store
+    /// hashes an older, weaker policy made and watch them being upgraded.
+    pub async fn build_with_password_params(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        password_params: argon2::Params,
+    ) -> anyhow::Result<Self> {
         let database = Database::connect(&settings.database_url(), &settings.database)
             .await
             .context("connect to the database")?;
@@ -63,7 +74,7 @@ impl Application {
             database.migrate_up().await.context("apply database migrations")?;
         }
         let keys = Arc::new(KeyRing::load(settings).context("load signing keys")?);
-        let state = build_state(settings, database.clone(), keys, clock)?;
+        let state = build_state(settings, database.clone(), keys, clock, password_params)?;
         let router = router(state, settings);
         let address = SocketAddr::new(settings.server.host, settings.server.port);
         let listener =
@@ -112,10 +123,11 @@ fn build_state(
     database: Database,
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
+    password_params: argon2::Params,
 ) -> anyhow::Result<AppState> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let hasher = PasswordHasher::new(PasswordHasher::recommended_params(), cores)
-        .context("initialise password hashing")?;
+    let hasher =
+        PasswordHasher::new(password_params, cores).context("initialise password hashing")?;
     let auth = &settings.auth;
     let tokens = Arc::new(AccessTokens::new(
         Arc::clone(&keys),
@@ -187,7 +199,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())
         .merge(jwks::router())
-        .merge(openapi::swagger_ui())
+        .merge(Router::from(openapi::swagger_ui()).layer(docs_csp()))
         .with_state(state);
     with_layers(routes, settings)
 }
@@ -202,6 +214,7 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
         // header middleware on its way out.
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+            .map_request(drop_unusable_request_id)
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
@@ -210,7 +223,8 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
                     .on_response(record_response),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(middleware::from_fn(security_headers))
+            .layer(security_headers())
+            .layer(default_security_headers())
             .layer(cors(settings))
             .layer(middleware::from_fn(render_problems))
             .layer(CatchPanicLayer::custom(panic_response))

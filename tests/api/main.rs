@@ -18,6 +18,7 @@ mod health;
 mod jwks;
 mod migrations;
 mod openapi;
+mod security;
 mod sessions;
 mod throttling;
 mod users;

@@ -24,7 +24,7 @@ use crate::domain::{CandidatePassword, Password, StoredHash};
 /// The result of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verification {
-    /// The password matches. `needs_rehash` when the hash used other parameters than today's.
+    /// The password matches. `needs_rehash` when the hash is weaker than today's policy.
     Valid {
         needs_rehash: bool,
     },
@@ -102,8 +102,10 @@ impl HashingThreads {
     }
 }
 
-/// Bounds a stored hash must fall within before we spend any time on it. A tampered row with
-/// `m=2000000` would otherwise cost gigabytes; `t=1000` would cost minutes.
+/// Bounds a stored hash must fall within before we spend any time on it (SPEC §5). A tampered
+/// row with `m=2000000` would otherwise cost gigabytes; `t=1000` would cost minutes. The lower
+/// bounds sit well below today's policy so that hashes made under an older, weaker policy
+/// still verify and are then upgraded, instead of locking their owners out.
 #[derive(Debug, Clone, Copy)]
 struct AcceptedRange {
     memory_kib: (u32, u32),
@@ -112,7 +114,7 @@ struct AcceptedRange {
 }
 
 const ACCEPTED: AcceptedRange =
-    AcceptedRange { memory_kib: (19_456, 262_144), passes: (2, 10), lanes: (1, 4) };
+    AcceptedRange { memory_kib: (7_168, 262_144), passes: (1, 10), lanes: (1, 4) };
 
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -234,13 +236,20 @@ fn verify_blocking(password: &[u8], phc: &str, current: &Params) -> Verification
     });
     // `Output` compares in constant time.
     match (hashed, Output::new(&computed)) {
-        (Ok(()), Ok(computed)) if computed == *expected => Verification::Valid {
-            needs_rehash: params.m_cost() != current.m_cost()
-                || params.t_cost() != current.t_cost()
-                || params.p_cost() != current.p_cost(),
-        },
+        (Ok(()), Ok(computed)) if computed == *expected => {
+            Verification::Valid { needs_rehash: is_below(&params, current) }
+        }
         _ => Verification::Invalid,
     }
+}
+
+/// Whether a hash made with `params` falls short of the policy `current` in any dimension.
+/// Only such a hash is rewritten: one that meets the policy, however much stronger, stays as
+/// it is, so an upgrade can never make a stored hash cheaper to attack.
+fn is_below(params: &Params, current: &Params) -> bool {
+    params.m_cost() < current.m_cost()
+        || params.t_cost() < current.t_cost()
+        || params.p_cost() < current.p_cost()
 }
 
 /// The hash's parameters when it is Argon2id v19 and inside [`ACCEPTED`].
@@ -334,14 +343,50 @@ mod tests {
         assert_eq!(outcome.expect("verify"), Verification::Invalid);
     }
 
+    /// A hash of `raw` made with `(m, t, p)`, as a hasher configured that way would store it.
+    async fn hash_with(m: u32, t: u32, p: u32, raw: &str) -> StoredHash {
+        let params = Params::new(m, t, p, None).expect("params");
+        PasswordHasher::new(params, 1).expect("hasher").hash(&password(raw)).await.expect("hash")
+    }
+
     #[tokio::test]
-    async fn weaker_but_valid_hashes_ask_for_an_upgrade() {
-        let stronger = Params::new(32_768, 3, 1, None).expect("params");
-        let old = PasswordHasher::new(stronger, 1).expect("hasher");
-        let hash = old.hash(&password("an older password")).await.expect("hash");
-        let candidate = CandidatePassword::new("an older password");
-        let outcome = hasher().verify(&candidate, Some(&hash)).await.expect("verify");
-        assert_eq!(outcome, Verification::Valid { needs_rehash: true });
+    async fn a_weaker_but_valid_hash_verifies_and_asks_for_an_upgrade() {
+        for (m, t) in [(7_168, 1), (19_456, 1), (8_192, 2)] {
+            let hash = hash_with(m, t, 1, "an older password").await;
+            let candidate = CandidatePassword::new("an older password");
+            let outcome = hasher().verify(&candidate, Some(&hash)).await.expect("verify");
+            assert_eq!(outcome, Verification::Valid { needs_rehash: true }, "m={m} t={t}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hash_stronger_than_policy_is_never_rewritten_weaker() {
+        for (m, t, p) in [(32_768, 3, 1), (19_456, 2, 2), (65_536, 2, 1)] {
+            let hash = hash_with(m, t, p, "a stronger password").await;
+            let candidate = CandidatePassword::new("a stronger password");
+            let outcome = hasher().verify(&candidate, Some(&hash)).await.expect("verify");
+            assert_eq!(outcome, Verification::Valid { needs_rehash: false }, "m={m} t={t} p={p}");
+        }
+    }
+
+    #[test]
+    fn stored_parameters_are_accepted_exactly_within_the_spec_bounds() {
+        let phc = |m: u32, t: u32, p: u32| {
+            format!(
+                "$argon2id$v=19$m={m},t={t},p={p}$c29tZXNhbHRzb21lc2FsdA$\
+                 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            )
+        };
+        let accepted = |m, t, p| {
+            let hash = phc(m, t, p);
+            accepted_params(&PasswordHash::new(&hash).expect("well-formed PHC")).is_some()
+        };
+        for (m, t, p) in [(7_168, 1, 1), (262_144, 10, 4), (19_456, 2, 1), (65_536, 1, 2)] {
+            assert!(accepted(m, t, p), "m={m} t={t} p={p} is within bounds");
+        }
+        for (m, t, p) in [(7_167, 1, 1), (262_145, 2, 1), (19_456, 11, 1), (19_456, 2, 5)] {
+            assert!(!accepted(m, t, p), "m={m} t={t} p={p} is outside bounds");
+        }
     }
 
     #[tokio::test]
