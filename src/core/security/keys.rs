@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde_json::json;
@@ -119,11 +119,17 @@ impl KeyRing {
     }
 
     /// Writes a fresh private key to `path` (mode 0600, never overwriting) and returns its kid.
+    ///
+    /// The file is PKCS#8 v1 (RFC 8410, the seed alone), as `openssl genpkey -algorithm
+    /// ed25519` writes it. The v2 form with the public key embedded, which `to_pkcs8_pem`
+    /// writes, is refused by OpenSSL 3 and Python's `cryptography`; both forms are read.
     pub fn generate_file(path: &Path) -> Result<String, KeyError> {
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| KeyError::Random(e.to_string()))?;
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(secret.as_mut()).map_err(|e| KeyError::Random(e.to_string()))?;
         let key = SigningKey::from_bytes(&secret);
-        let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Encode(e.to_string()))?;
+        let seed_only = KeypairBytes { secret_key: *secret, public_key: None };
+        let pem =
+            seed_only.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Encode(e.to_string()))?;
         let write_error = |source| KeyError::Write { path: path.to_owned(), source };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(write_error)?;
@@ -232,6 +238,48 @@ pub(crate) mod tests {
         let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(kid.len(), 43, "base64url SHA-256");
+    }
+
+    /// The public key `openssl pkey -pubout` derives from the private key file at `path`.
+    pub(crate) fn openssl_public_key(path: &Path) -> String {
+        let output = std::process::Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(path)
+            .output()
+            .expect("openssl is installed");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "openssl refused the key: {stderr}");
+        String::from_utf8(output.stdout).expect("PEM is ASCII")
+    }
+
+    #[test]
+    fn generated_keys_are_pkcs8_v1_that_openssl_reads() {
+        use ed25519_dalek::pkcs8::EncodePublicKey;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("signing.pem");
+        KeyRing::generate_file(&path).expect("generate");
+        let ParsedKey::Private(key) = read_key(&path).expect("read") else {
+            panic!("generated key must be private");
+        };
+        let ours = key.verifying_key().to_public_key_pem(LineEnding::LF).expect("encode");
+        assert_eq!(openssl_public_key(&path), ours);
+        // v1: SEQUENCE { version 0, algorithm, seed } is 48 bytes; v2 adds the public key.
+        let der = std::fs::read_to_string(&path).expect("read");
+        let (_, document) = ed25519_dalek::pkcs8::SecretDocument::from_pem(&der).expect("PEM");
+        assert_eq!(document.as_bytes().len(), 48, "PKCS#8 v1 carries the seed only");
+    }
+
+    #[test]
+    fn pkcs8_v2_keys_written_by_earlier_versions_still_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v2.pem");
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let pem = key.to_pkcs8_pem(LineEnding::LF).expect("encode v2");
+        std::fs::write(&path, pem.as_bytes()).expect("write");
+        let ParsedKey::Private(loaded) = read_key(&path).expect("read") else {
+            panic!("a v2 private key is private");
+        };
+        assert_eq!(loaded.to_bytes(), key.to_bytes());
     }
 
     #[test]
