@@ -14,11 +14,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::{SigningKey, VerifyingKey};
+use hkdf::Hkdf;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::core::config::Settings;
+
+/// HKDF salt: fixed and public (RFC 5869 §3.1 allows that); it separates Warren's derivations
+/// from any other use of the same key material.
+const DERIVATION_SALT: &[u8] = b"warren";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -156,16 +161,15 @@ impl KeyRing {
         self.published.iter().find(|k| k.kid == kid).map(|k| &k.decoding)
     }
 
-    /// A 256-bit secret for one `purpose`, derived from the signing key (HMAC-SHA256 keyed by
-    /// its seed), so every instance sharing the key derives the same secret and no second
-    /// secret needs distributing. Distinct purposes give independent secrets.
+    /// A 256-bit secret for one `purpose`, derived from the signing key's seed with
+    /// HKDF-SHA256 (RFC 5869), so every instance sharing the key derives the same secret and
+    /// no second secret needs distributing. Distinct purposes give independent secrets.
     pub fn derive_secret(&self, purpose: &str) -> [u8; 32] {
-        use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.seed.as_ref())
-            .expect("HMAC accepts keys of any length");
-        mac.update(b"warren derived secret v1\0");
-        mac.update(purpose.as_bytes());
-        mac.finalize().into_bytes().into()
+        let hkdf = Hkdf::<Sha256>::new(Some(DERIVATION_SALT), self.seed.as_ref());
+        let mut secret = [0u8; 32];
+        hkdf.expand_multi_info(&[b"warren derived secret v1\0", purpose.as_bytes()], &mut secret)
+            .expect("32 bytes is far below HKDF-SHA256's 8160-byte limit");
+        secret
     }
 
     /// The JSON Web Key Set, serialised once at startup.
@@ -280,6 +284,20 @@ pub(crate) mod tests {
             panic!("a v2 private key is private");
         };
         assert_eq!(loaded.to_bytes(), key.to_bytes());
+    }
+
+    #[test]
+    fn derived_secrets_are_hkdf_of_the_seed_and_differ_per_purpose() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ring = generated_ring(dir.path());
+        let refresh = ring.derive_secret("refresh-token-successor");
+        assert_eq!(refresh, ring.derive_secret("refresh-token-successor"), "deterministic");
+        assert_ne!(refresh, ring.derive_secret("something-else"));
+        let mut expected = [0u8; 32];
+        Hkdf::<Sha256>::new(Some(b"warren"), ring.seed.as_ref())
+            .expand(b"warren derived secret v1\0refresh-token-successor", &mut expected)
+            .expect("expand");
+        assert_eq!(refresh, expected, "RFC 5869, checkable by any HKDF implementation");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! offline against the JWKS. Verification here is strict: pinned algorithm, every claim
 //! required, bounded leeway, and lifetimes no longer than this service ever issues.
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -89,28 +89,61 @@ pub struct AccessTokens {
 /// same token again skips the Ed25519 check (a fifth of the CPU of an authenticated request).
 /// Keyed by the whole token string: equality, not a hash, decides a hit, so no crafted token
 /// can collide with a verified one. Time claims are re-checked on every hit.
-#[derive(Debug, Default)]
-struct VerifiedTokens(RwLock<HashMap<Box<str>, AccessTokenClaims>>);
+///
+/// `quick_cache` bounds it and evicts the coldest entries when full (rather than dropping
+/// everything). An entry never outlives its token: a hit past `exp` removes it, and expired
+/// entries are swept out at most every [`LEEWAY_SECS`] on insert.
+struct VerifiedTokens {
+    cache: quick_cache::sync::Cache<Box<str>, AccessTokenClaims>,
+    /// Unix time of the next sweep for expired entries.
+    next_sweep: AtomicI64,
+}
+
+impl std::fmt::Debug for VerifiedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedTokens").field("len", &self.cache.len()).finish_non_exhaustive()
+    }
+}
+
+impl Default for VerifiedTokens {
+    fn default() -> Self {
+        Self { cache: quick_cache::sync::Cache::new(Self::CAPACITY), next_sweep: AtomicI64::new(0) }
+    }
+}
 
 impl VerifiedTokens {
     /// Bounds memory to roughly this many tokens (~0.5 KiB each).
     const CAPACITY: usize = 4096;
 
-    fn get(&self, token: &str) -> Option<AccessTokenClaims> {
-        let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        map.get(token).cloned()
+    fn get(&self, token: &str, now: i64) -> Option<AccessTokenClaims> {
+        let claims = self.cache.get(token)?;
+        if is_expired(&claims, now) {
+            self.cache.remove(token);
+        }
+        Some(claims)
     }
 
     fn insert(&self, token: &str, claims: &AccessTokenClaims, now: i64) {
-        let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= Self::CAPACITY {
-            map.retain(|_, cached| cached.exp.saturating_add(LEEWAY_SECS) > now);
-            if map.len() >= Self::CAPACITY {
-                map.clear();
-            }
+        let next_sweep = self.next_sweep.load(Ordering::Relaxed);
+        if now >= next_sweep
+            && self
+                .next_sweep
+                .compare_exchange(
+                    next_sweep,
+                    now + LEEWAY_SECS,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            self.cache.retain(|_, cached| !is_expired(cached, now));
         }
-        map.insert(token.into(), claims.clone());
+        self.cache.insert(token.into(), claims.clone());
     }
+}
+
+fn is_expired(claims: &AccessTokenClaims, now: i64) -> bool {
+    now >= claims.exp.saturating_add(LEEWAY_SECS)
 }
 
 impl AccessTokens {
@@ -166,7 +199,7 @@ impl AccessTokens {
         now: OffsetDateTime,
     ) -> Result<AccessTokenClaims, TokenError> {
         let now = now.unix_timestamp();
-        if let Some(claims) = self.verified.get(token) {
+        if let Some(claims) = self.verified.get(token, now) {
             check_times(&claims, now, self.ttl_secs)?;
             return Ok(claims);
         }
@@ -194,7 +227,7 @@ impl AccessTokens {
 }
 
 fn check_times(claims: &AccessTokenClaims, now: i64, max_lifetime: i64) -> Result<(), TokenError> {
-    if now >= claims.exp.saturating_add(LEEWAY_SECS) {
+    if is_expired(claims, now) {
         return Err(TokenError::Expired);
     }
     if now.saturating_add(LEEWAY_SECS) < claims.nbf {
@@ -386,8 +419,25 @@ mod tests {
         for _ in 0..VerifiedTokens::CAPACITY + 10 {
             tokens.verify(&issue(&tokens, now), now).expect("valid");
         }
-        let cached = tokens.verified.0.read().expect("lock").len();
+        let cached = tokens.verified.cache.len();
         assert!(cached <= VerifiedTokens::CAPACITY, "{cached}");
+        assert!(cached > VerifiedTokens::CAPACITY / 2, "evicts some, not all: {cached}");
+    }
+
+    #[test]
+    fn cached_entries_never_outlive_their_token() {
+        let Fixture { tokens, .. } = fixture();
+        let issued = OffsetDateTime::now_utc();
+        let (first, second) = (issue(&tokens, issued), issue(&tokens, issued));
+        tokens.verify(&first, issued).expect("cached");
+        tokens.verify(&second, issued).expect("cached");
+        assert_eq!(tokens.verified.cache.len(), 2);
+        let past_expiry = issued + Duration::seconds(900 + 30);
+        assert_eq!(tokens.verify(&first, past_expiry), Err(TokenError::Expired));
+        assert_eq!(tokens.verified.cache.len(), 1, "a hit past exp removes the entry");
+        // The next insert sweeps every expired entry, including ones nobody asks for again.
+        tokens.verify(&issue(&tokens, past_expiry), past_expiry).expect("fresh token");
+        assert_eq!(tokens.verified.cache.len(), 1, "only the fresh token is left");
     }
 
     #[test]
