@@ -15,9 +15,12 @@ use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use hkdf::Hkdf;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
+    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse, ThumbprintHash,
+};
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::core::config::Settings;
 
@@ -45,7 +48,6 @@ pub enum KeyError {
 struct PublishedKey {
     kid: String,
     decoding: DecodingKey,
-    x: String,
 }
 
 /// All keys of this instance: the one that signs and every one that verifies.
@@ -55,7 +57,7 @@ pub struct KeyRing {
     /// The signing key's secret seed, from which purpose-bound secrets are derived.
     seed: zeroize::Zeroizing<[u8; 32]>,
     published: Vec<PublishedKey>,
-    jwks: String,
+    jwks: JwkSet,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -100,20 +102,16 @@ impl KeyRing {
 
     fn new(signing: &SigningKey, older: &[VerifyingKey]) -> Result<Self, KeyError> {
         let der = signing.to_pkcs8_der().map_err(|e| KeyError::Encode(e.to_string()))?;
-        let mut published: Vec<PublishedKey> = Vec::new();
+        let (mut published, mut jwks) = (Vec::<PublishedKey>::new(), JwkSet::default());
         for key in std::iter::once(&signing.verifying_key()).chain(older) {
-            let entry = published_key(key)?;
-            if !published.iter().any(|k| k.kid == entry.kid) {
-                published.push(entry);
+            let (jwk, kid) = public_jwk(key)?;
+            if !published.iter().any(|k| k.kid == kid) {
+                let decoding =
+                    DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Encode(e.to_string()))?;
+                published.push(PublishedKey { kid, decoding });
+                jwks.keys.push(jwk);
             }
         }
-        let jwks = json!({
-            "keys": published.iter().map(|k| json!({
-                "kty": "OKP", "crv": "Ed25519", "x": k.x,
-                "kid": k.kid, "alg": "EdDSA", "use": "sig",
-            })).collect::<Vec<_>>()
-        })
-        .to_string();
         Ok(Self {
             signing_kid: published[0].kid.clone(),
             signing: EncodingKey::from_ed_der(der.as_bytes()),
@@ -146,7 +144,7 @@ impl KeyRing {
             .open(path)
             .map_err(write_error)?;
         file.write_all(pem.as_bytes()).map_err(write_error)?;
-        Ok(thumbprint(&key.verifying_key()))
+        Ok(public_jwk(&key.verifying_key())?.1)
     }
 
     pub fn signing_kid(&self) -> &str {
@@ -172,8 +170,8 @@ impl KeyRing {
         secret
     }
 
-    /// The JSON Web Key Set, serialised once at startup.
-    pub fn jwks_json(&self) -> &str {
+    /// The JSON Web Key Set: every published key, the signing key first.
+    pub fn jwks(&self) -> &JwkSet {
         &self.jwks
     }
 }
@@ -203,18 +201,25 @@ fn read_key(path: &Path) -> Result<ParsedKey, KeyError> {
         .map_err(|_| KeyError::Parse { path: path.to_owned() })
 }
 
-fn published_key(key: &VerifyingKey) -> Result<PublishedKey, KeyError> {
-    let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
-    let decoding =
-        DecodingKey::from_ed_components(&x).map_err(|e| KeyError::Encode(e.to_string()))?;
-    Ok(PublishedKey { kid: thumbprint(key), decoding, x })
-}
-
-/// RFC 7638 JWK thumbprint: SHA-256 over the required members in lexicographic order.
-fn thumbprint(key: &VerifyingKey) -> String {
-    let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+/// The public JWK of `key` (RFC 8037) and its kid, the RFC 7638 thumbprint, which is the same
+/// wherever the key is loaded.
+fn public_jwk(key: &VerifyingKey) -> Result<(Jwk, String), KeyError> {
+    let mut jwk = Jwk {
+        common: CommonParameters {
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(KeyAlgorithm::EdDSA),
+            ..CommonParameters::default()
+        },
+        algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+            key_type: OctetKeyPairType::OctetKeyPair,
+            curve: EllipticCurve::Ed25519,
+            x: URL_SAFE_NO_PAD.encode(key.as_bytes()),
+        }),
+    };
+    let kid =
+        jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| KeyError::Encode(e.to_string()))?;
+    jwk.common.key_id = Some(kid.clone());
+    Ok((jwk, kid))
 }
 
 #[cfg(test)]
@@ -320,7 +325,7 @@ pub(crate) mod tests {
         };
         let older = [read_key(&old).expect("read").verifying_key(), signing.verifying_key()];
         let ring = KeyRing::new(&signing, &older).expect("ring");
-        let jwks: serde_json::Value = serde_json::from_str(ring.jwks_json()).expect("json");
+        let jwks = serde_json::to_value(ring.jwks()).expect("json");
         let kids: Vec<&str> = jwks["keys"]
             .as_array()
             .expect("keys")
@@ -330,7 +335,22 @@ pub(crate) mod tests {
         assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()]);
         assert_eq!(ring.signing_kid(), new_kid);
         assert!(ring.decoding_key(&old_kid).is_some());
-        assert!(!ring.jwks_json().contains("\"d\""), "private part must never be published");
+        assert!(jwks["keys"][0].get("d").is_none(), "private part must never be published");
+    }
+
+    #[test]
+    fn published_keys_have_the_members_and_kid_they_always_had() {
+        use sha2::Digest;
+        let key = SigningKey::from_bytes(&[5; 32]).verifying_key();
+        let (jwk, kid) = public_jwk(&key).expect("jwk");
+        let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
+        // RFC 7638 §3.2 by hand: kids must not change when the code computing them does.
+        let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+        assert_eq!(kid, URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes())));
+        let expected = serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig",
+        });
+        assert_eq!(serde_json::to_value(&jwk).expect("json"), expected);
     }
 
     #[test]
