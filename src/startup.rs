@@ -75,7 +75,7 @@ impl Application {
         }
         let keys = Arc::new(KeyRing::load(settings).context("load signing keys")?);
         let state = build_state(settings, database.clone(), keys, clock, password_params)?;
-        let router = router(state, settings);
+        let router = router(state, settings).context("set up the per-IP rate limits")?;
         let address = SocketAddr::new(settings.server.host, settings.server.port);
         let listener =
             TcpListener::bind(address).await.with_context(|| format!("bind {address}"))?;
@@ -170,38 +170,30 @@ fn build_state(
     })
 }
 
-/// The full router with every layer, exactly as production serves it.
-pub fn router(state: AppState, settings: &Settings) -> Router {
+/// The full router with every layer, exactly as production serves it. An unusable rate-limit
+/// quota is an error naming its setting, never a silently unlimited route.
+pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
     let limits = &settings.rate_limit;
     let trusted: Arc<[IpNet]> = settings.trusted_proxies.clone().into();
+    let [auth_rate, auth_burst, general_rate, general_burst] = limits.named();
+    let credential_quota = Quota::new(auth_rate, Duration::from_secs(60), auth_burst)?;
+    let general_quota = Quota::new(general_rate, Duration::from_secs(1), general_burst)?;
     let per_ip = |router: Router<AppState>, quota: Quota| {
-        if limits.enabled { limit_per_ip(router, quota, Arc::clone(&trusted)) } else { router }
+        if limits.enabled { limit_per_ip(router, quota, Arc::clone(&trusted)) } else { Ok(router) }
     };
-    let credentials = per_ip(
-        auth::credential_router(),
-        Quota {
-            period: Duration::from_secs(60) / limits.auth_per_minute,
-            burst: limits.auth_burst,
-        },
-    );
+    let credentials = per_ip(auth::credential_router(), credential_quota)?;
     let api_v1 = Router::new()
         .nest("/auth", credentials.merge(auth::router()))
         .nest("/users", users::router())
         .nest("/users/me/sessions", sessions::router());
-    let api_v1 = per_ip(
-        api_v1,
-        Quota {
-            period: Duration::from_secs(1) / limits.general_per_second,
-            burst: limits.general_burst,
-        },
-    );
+    let api_v1 = per_ip(api_v1, general_quota)?;
     let routes = Router::new()
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())
         .merge(jwks::router())
         .merge(Router::from(openapi::swagger_ui()).layer(docs_csp()))
         .with_state(state);
-    with_layers(routes, settings)
+    Ok(with_layers(routes, settings))
 }
 
 /// Wraps routes in the middleware every response passes through. Public so tests can check

@@ -101,6 +101,18 @@ pub struct RateLimitSettings {
     pub general_burst: u32,
 }
 
+impl RateLimitSettings {
+    /// Every rate and burst with its key, so a bad one is reported by name.
+    pub fn named(&self) -> [(&'static str, u32); 4] {
+        [
+            ("rate_limit.auth_per_minute", self.auth_per_minute),
+            ("rate_limit.auth_burst", self.auth_burst),
+            ("rate_limit.general_per_second", self.general_per_second),
+            ("rate_limit.general_burst", self.general_burst),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CorsSettings {
@@ -263,17 +275,6 @@ impl Settings {
                 "auth.refresh_reuse_grace_secs: must be at most 60",
             ),
             (
-                [
-                    self.rate_limit.auth_per_minute,
-                    self.rate_limit.auth_burst,
-                    self.rate_limit.general_per_second,
-                    self.rate_limit.general_burst,
-                ]
-                .iter()
-                .all(|&n| (1..=1_000_000).contains(&n)),
-                "rate_limit: every rate and burst must be between 1 and 1000000",
-            ),
-            (
                 PasswordPolicy::new(self.password.min_length).is_some(),
                 "password.min_length: must be between 8 and 128",
             ),
@@ -282,6 +283,11 @@ impl Settings {
             always.iter().filter(|(ok, _)| !ok).map(|(_, problem)| (*problem).to_owned()).collect();
         if self.is_production() {
             problems.extend(self.production_problems());
+        }
+        for (key, value) in self.rate_limit.named() {
+            if !(1..=1_000_000).contains(&value) {
+                problems.push(format!("{key}: must be between 1 and 1000000"));
+            }
         }
         for origin in &self.cors.allowed_origins {
             if let Err(reason) = validate_origin(origin) {

@@ -3,8 +3,10 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use warren::core::config::Settings;
 use warren::core::security::PasswordHasher;
 use warren::domain::{EmailAddress, UserId};
+use warren::startup::Application;
 
 use crate::helpers::{TestApp, TestUser, assert_problem, both_backends};
 
@@ -131,3 +133,21 @@ async fn long_user_agents_are_stored_truncated(app: TestApp) {
     assert!("Mozilla/5.0 ".repeat(1_000).starts_with(stored));
 }
 both_backends!(long_user_agents_are_stored_truncated);
+
+#[tokio::test]
+async fn a_zero_rate_limit_quota_is_a_startup_error_naming_the_setting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let figment = Settings::figment(&dir.path().join("absent.toml"))
+        .merge(("server.port", 0))
+        .merge(("data_dir", dir.path()))
+        .merge(("database.url", format!("sqlite://{}/warren.db", dir.path().display())));
+    let zero_rate = figment.clone().merge(("rate_limit.auth_per_minute", 0));
+    let refused = Settings::from_figment(&zero_rate).expect_err("a zero rate is refused");
+    assert!(refused.to_string().contains("rate_limit.auth_per_minute"), "{refused}");
+
+    // Settings that skipped validation still cannot start with the limit silently off.
+    let mut settings = Settings::from_figment(&figment).expect("valid settings");
+    settings.rate_limit.auth_burst = 0;
+    let error = Application::build(&settings).await.err().expect("startup is refused");
+    assert!(format!("{error:#}").contains("rate_limit.auth_burst"), "{error:#}");
+}
