@@ -61,8 +61,10 @@ impl ToSchema for PublicKeys {
     }
 }
 
-/// The keys that verify Warren's access tokens: the signing key and any older keys still
-/// accepted. Cacheable for a third of the access-token lifetime.
+/// The public keys that verify Warren's access tokens.
+///
+/// The signing key and any older keys still accepted. Cacheable for a third of the
+/// access-token lifetime.
 #[utoipa::path(
     get, path = "/.well-known/jwks.json", tag = "keys",
     responses((status = 200, description = "Public signing keys", body = PublicKeys))
