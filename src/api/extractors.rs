@@ -142,7 +142,8 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientContext);
 
-/// Longest user agent recorded; the rest is noise or an attack on log storage.
+/// Longest user agent recorded; the rest is noise or an attack on log storage. `to_str` only
+/// accepts visible ASCII, so these characters are also bytes and the cut is on a boundary.
 const MAX_USER_AGENT_CHARS: usize = 256;
 
 impl FromRequestParts<AppState> for Client {

@@ -1,4 +1,5 @@
-//! Response-shaping middleware: problem+json bodies, security headers, panics, request spans.
+//! Edge middleware: client request ids, problem+json bodies, security headers, panics and
+//! request spans.
 
 use std::any::Any;
 use std::time::Duration;
