@@ -21,8 +21,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::middleware::{
-    REQUEST_ID, TIMEOUT_STATUS, panic_response, record_response, render_problems, request_span,
-    security_headers,
+    REQUEST_ID, TIMEOUT_STATUS, default_security_headers, docs_csp, drop_unusable_request_id,
+    panic_response, record_response, render_problems, request_span, security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
 use crate::api::v1::endpoints::{auth, health, jwks, sessions, users};
@@ -77,6 +77,17 @@ impl Application {
         settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        Self::build_with_password_params(settings, clock, PasswordHasher::recommended_params())
+            .await
+    }
+
+    /// Builds with explicit Argon2 parameters instead of the policy's, so tests can store
+    /// hashes an older, weaker policy made and watch them being upgraded.
+    pub async fn build_with_password_params(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        password_params: argon2::Params,
+    ) -> anyhow::Result<Self> {
         // Bind first: a port in use must fail before anything is written (the development key).
         let listener = bind(settings).await?;
         let database = preflight::connect_database(settings).await?;
@@ -88,8 +99,8 @@ impl Application {
             database: preflight::describe_database(&settings.database_url()),
             kid: keys.signing_kid().to_owned(),
         };
-        let state = build_state(settings, database.clone(), keys, clock)?;
-        let router = router(state, settings);
+        let state = build_state(settings, database.clone(), keys, clock, password_params)?;
+        let router = router(state, settings).context("set up the per-IP rate limits")?;
         Ok(Self { listener, router, database, startup })
     }
 
@@ -136,10 +147,11 @@ fn build_state(
     database: Database,
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
+    password_params: argon2::Params,
 ) -> anyhow::Result<AppState> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let hasher = PasswordHasher::new(PasswordHasher::recommended_params(), cores)
-        .context("initialise password hashing")?;
+    let hasher =
+        PasswordHasher::new(password_params, cores).context("initialise password hashing")?;
     let auth = &settings.auth;
     let tokens = Arc::new(AccessTokens::new(
         Arc::clone(&keys),
@@ -183,38 +195,30 @@ fn build_state(
     })
 }
 
-/// The full router with every layer, exactly as production serves it.
-pub fn router(state: AppState, settings: &Settings) -> Router {
+/// The full router with every layer, exactly as production serves it. An unusable rate-limit
+/// quota is an error naming its setting, never a silently unlimited route.
+pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
     let limits = &settings.rate_limit;
     let trusted: Arc<[IpNet]> = settings.trusted_proxies.clone().into();
+    let [auth_rate, auth_burst, general_rate, general_burst] = limits.named();
+    let credential_quota = Quota::new(auth_rate, Duration::from_secs(60), auth_burst)?;
+    let general_quota = Quota::new(general_rate, Duration::from_secs(1), general_burst)?;
     let per_ip = |router: Router<AppState>, quota: Quota| {
-        if limits.enabled { limit_per_ip(router, quota, Arc::clone(&trusted)) } else { router }
+        if limits.enabled { limit_per_ip(router, quota, Arc::clone(&trusted)) } else { Ok(router) }
     };
-    let credentials = per_ip(
-        auth::credential_router(),
-        Quota {
-            period: Duration::from_secs(60) / limits.auth_per_minute,
-            burst: limits.auth_burst,
-        },
-    );
+    let credentials = per_ip(auth::credential_router(), credential_quota)?;
     let api_v1 = Router::new()
         .nest("/auth", credentials.merge(auth::router()))
         .nest("/users", users::router())
         .nest("/users/me/sessions", sessions::router());
-    let api_v1 = per_ip(
-        api_v1,
-        Quota {
-            period: Duration::from_secs(1) / limits.general_per_second,
-            burst: limits.general_burst,
-        },
-    );
+    let api_v1 = per_ip(api_v1, general_quota)?;
     let routes = Router::new()
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())
         .merge(jwks::router())
-        .merge(openapi::swagger_ui())
+        .merge(Router::from(openapi::swagger_ui()).layer(docs_csp()))
         .with_state(state);
-    with_layers(routes, settings)
+    Ok(with_layers(routes, settings))
 }
 
 /// Wraps routes in the middleware every response passes through. Public so tests can check
@@ -227,6 +231,7 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
         // header middleware on its way out.
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+            .map_request(drop_unusable_request_id)
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
@@ -235,7 +240,8 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
                     .on_response(record_response),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(middleware::from_fn(security_headers))
+            .layer(security_headers())
+            .layer(default_security_headers())
             .layer(cors(settings))
             .layer(middleware::from_fn(render_problems))
             .layer(CatchPanicLayer::custom(panic_response))

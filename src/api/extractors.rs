@@ -142,7 +142,8 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientContext);
 
-/// Longest user agent recorded; the rest is noise or an attack on log storage.
+/// Longest user agent recorded; the rest is noise or an attack on log storage. `to_str` only
+/// accepts visible ASCII, so these characters are also bytes and the cut is on a boundary.
 const MAX_USER_AGENT_CHARS: usize = 256;
 
 impl FromRequestParts<AppState> for Client {
@@ -171,7 +172,12 @@ impl FromRequestParts<AppState> for Client {
 
 /// The socket peer, unless it is a trusted proxy: then the right-most `X-Forwarded-For` entry
 /// that is not itself a trusted proxy (entries further left are client-controlled).
+///
+/// Every address is canonicalised first: a dual-stack listener reports an IPv4 peer as
+/// `::ffff:a.b.c.d`, which no IPv4 CIDR contains, so without this a trusted IPv4 proxy would
+/// go unrecognised and all its clients would share one identity.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -184,7 +190,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
         .map(str::trim)
         .collect::<Vec<_>>();
     for entry in forwarded.iter().rev() {
-        match entry.parse::<IpAddr>() {
+        match entry.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) if is_trusted(&ip) => {}
             Ok(ip) => return ip,
             Err(_) => return peer,
@@ -235,6 +241,18 @@ mod tests {
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
         let garbage = headers(&[("x-forwarded-for", "not-an-ip")]);
         assert_eq!(client_ip(proxy, &garbage, &trusted), proxy);
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_addresses_count_as_ipv4_for_proxies_and_clients() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("cidr")];
+        let mapped_proxy: IpAddr = "::ffff:10.0.0.1".parse().expect("ip");
+        let forwarded = headers(&[("x-forwarded-for", "::ffff:203.0.113.9, ::ffff:10.0.0.2")]);
+        assert_eq!(client_ip(mapped_proxy, &forwarded, &trusted).to_string(), "203.0.113.9");
+        let mapped_stranger: IpAddr = "::ffff:198.51.100.7".parse().expect("ip");
+        assert_eq!(client_ip(mapped_stranger, &forwarded, &trusted).to_string(), "198.51.100.7");
+        let mapped_alone = client_ip(mapped_proxy, &HeaderMap::new(), &trusted);
+        assert_eq!(mapped_alone.to_string(), "10.0.0.1");
     }
 
     #[derive(Debug, serde::Deserialize)]

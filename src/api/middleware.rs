@@ -1,13 +1,17 @@
-//! Response-shaping middleware: problem+json bodies, security headers, panics, request spans.
+//! Edge middleware: client request ids, problem+json bodies, security headers, panics and
+//! request spans.
 
 use std::any::Any;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
+use tower_http::set_header::HeaderMetadata;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::set_header::response::SetMultipleResponseHeadersLayer;
 use tracing::Span;
 
 use super::AppError;
@@ -15,6 +19,26 @@ use super::error::Problem;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const PROBLEM_JSON: &str = "application/problem+json";
+/// Longest client request id kept (SPEC §5). A client id is echoed, logged on every span and
+/// stored with audit events: unbounded, it is an anonymous way to fill disks.
+const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// Keeps a client's `x-request-id` only if it is 1..=64 characters of `[A-Za-z0-9._-]`;
+/// otherwise removes it, so the request-id layer after this one generates a fresh id.
+pub fn drop_unusable_request_id(mut request: Request) -> Request {
+    let headers = request.headers_mut();
+    match headers.get(REQUEST_ID).filter(|id| is_usable_request_id(id.as_bytes())).cloned() {
+        // `insert` also drops any further values a client sent.
+        Some(id) => headers.insert(REQUEST_ID, id),
+        None => headers.remove(REQUEST_ID),
+    };
+    request
+}
+
+fn is_usable_request_id(id: &[u8]) -> bool {
+    let allowed = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+    (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(allowed)
+}
 
 /// Writes every error response as problem+json with the request id: ours (carrying a
 /// [`Problem`] extension) and everyone else's (router 404/405, layer rejections).
@@ -47,33 +71,42 @@ fn is_unformatted_error(response: &Response<Body>) -> bool {
     (status.is_client_error() || status.is_server_error()) && !is_problem
 }
 
-/// Headers every response carries, errors and preflights included.
-pub async fn security_headers(request: Request, next: Next) -> Response<Body> {
-    // Swagger UI is the one HTML page: it loads its own scripts, styles and images.
-    let csp = if request.uri().path().starts_with("/docs") { DOCS_CSP } else { API_CSP };
-    let mut response = next.run(request).await;
-    set_security_headers(response.headers_mut(), csp);
-    response
+/// The fixed security headers (SPEC §5) on every response, errors and preflights included.
+pub fn security_headers() -> SetMultipleResponseHeadersLayer<Response<Body>> {
+    let fixed = [
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
+    ];
+    SetMultipleResponseHeadersLayer::overriding(header_list(fixed))
+}
+
+/// Security headers a route may set for itself: the JWKS wants caching, and Swagger UI (see
+/// [`docs_csp`]) loads scripts and styles. Every other response gets the strict defaults.
+pub fn default_security_headers() -> SetMultipleResponseHeadersLayer<Response<Body>> {
+    let defaults =
+        [(header::CONTENT_SECURITY_POLICY, API_CSP), (header::CACHE_CONTROL, "no-store")];
+    SetMultipleResponseHeadersLayer::if_not_present(header_list(defaults))
+}
+
+/// The CSP of Swagger UI, the one HTML page: it loads its own scripts, styles and images.
+pub fn docs_csp() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CSP),
+    )
 }
 
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
                         img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
-fn set_security_headers(headers: &mut HeaderMap, csp: &'static str) {
-    let fixed = [
-        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, csp),
-        (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
-    ];
-    for (name, value) in fixed {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    // Handlers that want caching (the JWKS) set their own Cache-Control.
-    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+fn header_list<const N: usize>(
+    pairs: [(HeaderName, &'static str); N],
+) -> Vec<HeaderMetadata<Response<Body>>> {
+    pairs.into_iter().map(|(name, value)| (name, HeaderValue::from_static(value)).into()).collect()
 }
 
 /// Turns a panic into a plain 500 problem; the panic message goes to the log only.
@@ -117,3 +150,19 @@ pub fn record_response(response: &Response<Body>, latency: Duration, span: &Span
 
 /// Status for a request that outlived the configured deadline.
 pub const TIMEOUT_STATUS: StatusCode = StatusCode::REQUEST_TIMEOUT;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_request_ids_are_kept_only_when_short_and_plain() {
+        for kept in ["a", "trace-me-123", "A.b_c-9", &"x".repeat(64)] {
+            assert!(is_usable_request_id(kept.as_bytes()), "{kept:?} is kept");
+        }
+        let too_long = "x".repeat(65);
+        for dropped in ["", too_long.as_str(), "a b", "id/1", "caf\u{e9}", "a\tb", "<script>"] {
+            assert!(!is_usable_request_id(dropped.as_bytes()), "{dropped:?} is replaced");
+        }
+    }
+}

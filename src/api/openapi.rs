@@ -51,7 +51,10 @@ impl Modify for BearerSecurity {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("An access token from /auth/signin or /auth/refresh"))
+                    .description(Some(
+                        "Paste the access_token value from a signin or refresh response, \
+                         without \"Bearer \" in front: it is added for you.",
+                    ))
                     .build(),
             ),
         );

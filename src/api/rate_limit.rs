@@ -25,10 +25,43 @@ use super::{AppError, AppState};
 const EVICTION_INTERVAL: Duration = Duration::from_secs(60);
 
 /// A token bucket: `burst` requests at once, refilled by one every `period`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
     pub period: Duration,
     pub burst: u32,
+}
+
+/// Largest rate or burst a setting may ask for; beyond it the limit means nothing.
+const MAX_SETTING: u32 = 1_000_000;
+
+/// A quota setting that would disable or break its limit. Refused at startup: a limit that is
+/// silently not applied is an open door.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: must be between 1 and {MAX_SETTING}, not {value}")]
+pub struct InvalidQuota {
+    pub key: &'static str,
+    pub value: u32,
+}
+
+/// A setting's name and value, so errors can name the key.
+pub type Setting = (&'static str, u32);
+
+impl Quota {
+    /// `rate` requests per `window` sustained, with `burst` at once.
+    pub fn new(rate: Setting, window: Duration, burst: Setting) -> Result<Self, InvalidQuota> {
+        for (key, value) in [rate, burst] {
+            if !(1..=MAX_SETTING).contains(&value) {
+                return Err(InvalidQuota { key, value });
+            }
+        }
+        Ok(Self { period: window / rate.1, burst: burst.1 })
+    }
+
+    /// The most requests one client gets through in any `window`: the burst, plus one per
+    /// period that elapses after it is spent.
+    pub fn most_in(self, window: Duration) -> u128 {
+        u128::from(self.burst) + window.as_nanos().saturating_sub(1) / self.period.as_nanos()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,17 +100,13 @@ pub fn limit_per_ip(
     router: Router<AppState>,
     quota: Quota,
     trusted: Arc<[IpNet]>,
-) -> Router<AppState> {
-    let Some(config) = GovernorConfigBuilder::default()
+) -> anyhow::Result<Router<AppState>> {
+    let config = GovernorConfigBuilder::default()
         .key_extractor(ClientIpKey { trusted })
         .period(quota.period)
         .burst_size(quota.burst)
         .finish()
-    else {
-        // Settings validation guarantees a non-zero period and burst.
-        tracing::error!(?quota, "invalid rate limit quota; limit not applied");
-        return router;
-    };
+        .ok_or_else(|| anyhow::anyhow!("rate limit {quota:?} is not a usable quota"))?;
     let limiter = Arc::downgrade(config.limiter());
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVICTION_INTERVAL);
@@ -89,7 +118,7 @@ pub fn limit_per_ip(
             limiter.shrink_to_fit();
         }
     });
-    router.route_layer(GovernorLayer::new(config).error_handler(rate_limited))
+    Ok(router.route_layer(GovernorLayer::new(config).error_handler(rate_limited)))
 }
 
 fn rate_limited(error: GovernorError) -> Response<Body> {
@@ -113,6 +142,28 @@ mod tests {
         assert_eq!(bucket_key(a), bucket_key(b));
         assert_ne!(bucket_key(a), bucket_key(other));
         assert_eq!(bucket_key(a).to_string(), "2001:db8:1:2::");
+    }
+
+    #[test]
+    fn quotas_out_of_range_name_their_setting() {
+        let minute = Duration::from_secs(60);
+        let zero_rate = Quota::new(("rate_limit.auth_per_minute", 0), minute, ("b", 10));
+        assert_eq!(zero_rate, Err(InvalidQuota { key: "rate_limit.auth_per_minute", value: 0 }));
+        let huge_burst = Quota::new(("r", 10), minute, ("rate_limit.auth_burst", 1_000_001));
+        let error = huge_burst.expect_err("refused").to_string();
+        assert!(error.starts_with("rate_limit.auth_burst: must be between 1 and"), "{error}");
+    }
+
+    #[test]
+    fn the_default_credential_quota_lets_at_most_20_requests_through_in_any_minute() {
+        let minute = Duration::from_secs(60);
+        let settings = crate::core::config::Settings::from_figment(
+            &crate::core::config::Settings::figment(std::path::Path::new("/nonexistent.toml")),
+        )
+        .expect("default settings");
+        let [auth_rate, auth_burst, ..] = settings.rate_limit.named();
+        let quota = Quota::new(auth_rate, minute, auth_burst).expect("default quota");
+        assert!(quota.most_in(minute) <= 20, "{quota:?} lets {} through", quota.most_in(minute));
     }
 
     #[test]

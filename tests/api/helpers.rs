@@ -12,6 +12,7 @@ use sqlx::Connection;
 use time::OffsetDateTime;
 use warren::core::clock::{Clock, SystemClock};
 use warren::core::config::Settings;
+use warren::core::security::PasswordHasher;
 use warren::repositories::Database;
 use warren::startup::Application;
 
@@ -156,11 +157,17 @@ struct RunningServer {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-async fn start(figment: &Figment, clock: &TestClock) -> (Settings, Database, RunningServer) {
+async fn start(
+    figment: &Figment,
+    clock: &TestClock,
+    password_params: &argon2::Params,
+) -> (Settings, Database, RunningServer) {
     let settings = Settings::from_figment(figment).expect("test settings are valid");
-    let application = Application::build_with_clock(&settings, Arc::new(clock.clone()))
-        .await
-        .expect("application builds");
+    let clock = Arc::new(clock.clone());
+    let application =
+        Application::build_with_password_params(&settings, clock, password_params.clone())
+            .await
+            .expect("application builds");
     let port = application.local_addr().expect("bound").port();
     let database = application.database().clone();
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -177,6 +184,8 @@ pub struct TestApp {
     pub database: Database,
     pub settings: Settings,
     figment: Figment,
+    /// Argon2 parameters new hashes get: the policy's unless a test plays an older policy.
+    password_params: argon2::Params,
     server: Option<RunningServer>,
     _data_dir: tempfile::TempDir,
     _postgres: Option<ThrowawayDatabase>,
@@ -225,7 +234,8 @@ impl TestApp {
             .merge(("rate_limit.auth_burst", 10_000))
             .merge(("rate_limit.general_burst", 10_000));
         let figment = configure(figment);
-        let (settings, database, server) = start(&figment, &clock).await;
+        let password_params = PasswordHasher::recommended_params();
+        let (settings, database, server) = start(&figment, &clock, &password_params).await;
         Self {
             address: format!("http://127.0.0.1:{}", server.port),
             clock,
@@ -233,6 +243,7 @@ impl TestApp {
             database,
             settings,
             figment,
+            password_params,
             server: Some(server),
             _data_dir: data_dir,
             _postgres: postgres,
@@ -244,8 +255,16 @@ impl TestApp {
     pub async fn restart_with(&mut self, configure: impl FnOnce(Figment) -> Figment) {
         let port = self.stop().await;
         let figment = configure(self.figment.clone()).merge(("server.port", port));
-        let (settings, database, server) = start(&figment, &self.clock).await;
+        let (settings, database, server) =
+            start(&figment, &self.clock, &self.password_params).await;
         (self.settings, self.database, self.server) = (settings, database, Some(server));
+    }
+
+    /// Restarts hashing new passwords with `params` instead of the policy's, as an instance
+    /// running an older (or newer) policy would.
+    pub async fn restart_with_password_params(&mut self, params: argon2::Params) {
+        self.password_params = params;
+        self.restart_with(|figment| figment).await;
     }
 
     /// Stops the server (connections closed, pool closed) and returns the port it used.

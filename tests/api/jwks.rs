@@ -35,6 +35,8 @@ both_backends! {
         let path = app.settings.data_dir.join("keys/signing.pem");
         let pem = std::fs::read_to_string(&path).expect("key generated into data_dir/keys");
         assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let openssl = std::process::Command::new("openssl").args(["pkey", "-pubout", "-in"]).arg(&path).output().expect("openssl is installed");
+        assert!(openssl.status.success(), "PKCS#8 v1 that OpenSSL 3 reads: {}", String::from_utf8_lossy(&openssl.stderr));
         let first: Value = app.client.get(app.url("/.well-known/jwks.json")).send().await.expect("request").json().await.expect("json");
         let again = warren::core::security::KeyRing::load(&app.settings).expect("reload");
         assert_eq!(std::fs::read_to_string(&path).expect("key"), pem, "never regenerated");

@@ -21,6 +21,7 @@ mod migrations;
 mod openapi;
 mod proxy;
 mod security_review;
+mod security;
 mod sessions;
 mod throttling;
 mod users;

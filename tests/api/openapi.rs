@@ -44,3 +44,29 @@ both_backends! {
         assert!(script.text().await.expect("js").contains("/api/v1/openapi.json"));
     }
 }
+
+/// Swagger UI shows summaries as plain text, so markdown there shows up raw (descriptions are
+/// rendered as markdown, so code spans belong there).
+#[test]
+fn operation_summaries_are_plain_text() {
+    let document: Value =
+        serde_json::from_str(&warren::api::openapi::document_json()).expect("document");
+    let paths = document["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            let summary = operation["summary"].as_str().unwrap_or_default();
+            assert!(!summary.is_empty(), "{method} {path} has no summary");
+            assert!(!summary.contains(['`', '*']), "{method} {path}: {summary:?}");
+        }
+    }
+}
+
+#[test]
+fn the_bearer_scheme_says_to_paste_the_token_without_its_prefix() {
+    let document: Value =
+        serde_json::from_str(&warren::api::openapi::document_json()).expect("document");
+    let bearer = &document["components"]["securitySchemes"]["bearer"]["description"];
+    let description = bearer.as_str().expect("a description");
+    assert!(description.contains("access_token"), "{description}");
+    assert!(description.contains("without \"Bearer \""), "{description}");
+}

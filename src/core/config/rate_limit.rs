@@ -33,13 +33,18 @@ impl Default for RateLimitSettings {
 }
 
 impl RateLimitSettings {
-    pub(super) fn validate(&self, production: bool, problems: &mut Problems) {
-        for (key, value) in [
+    /// Every rate and burst with its key, so a bad one is reported by name.
+    pub fn named(&self) -> [(&'static str, u32); 4] {
+        [
             ("rate_limit.auth_per_minute", self.auth_per_minute),
             ("rate_limit.auth_burst", self.auth_burst),
             ("rate_limit.general_per_second", self.general_per_second),
             ("rate_limit.general_burst", self.general_burst),
-        ] {
+        ]
+    }
+
+    pub(super) fn validate(&self, production: bool, problems: &mut Problems) {
+        for (key, value) in self.named() {
             problems.within(key, value.into(), 1, MAX_RATE);
         }
         if production && !self.enabled {

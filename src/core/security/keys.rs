@@ -12,13 +12,21 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::{SigningKey, VerifyingKey};
+use hkdf::Hkdf;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
+    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse, ThumbprintHash,
+};
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::core::config::Settings;
+
+/// HKDF salt: fixed and public (RFC 5869 §3.1 allows that); it separates Warren's derivations
+/// from any other use of the same key material.
+const DERIVATION_SALT: &[u8] = b"warren";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -40,7 +48,6 @@ pub enum KeyError {
 struct PublishedKey {
     kid: String,
     decoding: DecodingKey,
-    x: String,
 }
 
 /// All keys of this instance: the one that signs and every one that verifies.
@@ -50,7 +57,7 @@ pub struct KeyRing {
     /// The signing key's secret seed, from which purpose-bound secrets are derived.
     seed: zeroize::Zeroizing<[u8; 32]>,
     published: Vec<PublishedKey>,
-    jwks: String,
+    jwks: JwkSet,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -95,20 +102,16 @@ impl KeyRing {
 
     fn new(signing: &SigningKey, older: &[VerifyingKey]) -> Result<Self, KeyError> {
         let der = signing.to_pkcs8_der().map_err(|e| KeyError::Encode(e.to_string()))?;
-        let mut published: Vec<PublishedKey> = Vec::new();
+        let (mut published, mut jwks) = (Vec::<PublishedKey>::new(), JwkSet::default());
         for key in std::iter::once(&signing.verifying_key()).chain(older) {
-            let entry = published_key(key)?;
-            if !published.iter().any(|k| k.kid == entry.kid) {
-                published.push(entry);
+            let (jwk, kid) = public_jwk(key)?;
+            if !published.iter().any(|k| k.kid == kid) {
+                let decoding =
+                    DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Encode(e.to_string()))?;
+                published.push(PublishedKey { kid, decoding });
+                jwks.keys.push(jwk);
             }
         }
-        let jwks = json!({
-            "keys": published.iter().map(|k| json!({
-                "kty": "OKP", "crv": "Ed25519", "x": k.x,
-                "kid": k.kid, "alg": "EdDSA", "use": "sig",
-            })).collect::<Vec<_>>()
-        })
-        .to_string();
         Ok(Self {
             signing_kid: published[0].kid.clone(),
             signing: EncodingKey::from_ed_der(der.as_bytes()),
@@ -119,11 +122,17 @@ impl KeyRing {
     }
 
     /// Writes a fresh private key to `path` (mode 0600, never overwriting) and returns its kid.
+    ///
+    /// The file is PKCS#8 v1 (RFC 8410, the seed alone), as `openssl genpkey -algorithm
+    /// ed25519` writes it. The v2 form with the public key embedded, which `to_pkcs8_pem`
+    /// writes, is refused by OpenSSL 3 and Python's `cryptography`; both forms are read.
     pub fn generate_file(path: &Path) -> Result<String, KeyError> {
-        let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| KeyError::Random(e.to_string()))?;
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(secret.as_mut()).map_err(|e| KeyError::Random(e.to_string()))?;
         let key = SigningKey::from_bytes(&secret);
-        let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Encode(e.to_string()))?;
+        let seed_only = KeypairBytes { secret_key: *secret, public_key: None };
+        let pem =
+            seed_only.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Encode(e.to_string()))?;
         let write_error = |source| KeyError::Write { path: path.to_owned(), source };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(write_error)?;
@@ -135,7 +144,7 @@ impl KeyRing {
             .open(path)
             .map_err(write_error)?;
         file.write_all(pem.as_bytes()).map_err(write_error)?;
-        Ok(thumbprint(&key.verifying_key()))
+        Ok(public_jwk(&key.verifying_key())?.1)
     }
 
     pub fn signing_kid(&self) -> &str {
@@ -150,20 +159,19 @@ impl KeyRing {
         self.published.iter().find(|k| k.kid == kid).map(|k| &k.decoding)
     }
 
-    /// A 256-bit secret for one `purpose`, derived from the signing key (HMAC-SHA256 keyed by
-    /// its seed), so every instance sharing the key derives the same secret and no second
-    /// secret needs distributing. Distinct purposes give independent secrets.
+    /// A 256-bit secret for one `purpose`, derived from the signing key's seed with
+    /// HKDF-SHA256 (RFC 5869), so every instance sharing the key derives the same secret and
+    /// no second secret needs distributing. Distinct purposes give independent secrets.
     pub fn derive_secret(&self, purpose: &str) -> [u8; 32] {
-        use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.seed.as_ref())
-            .expect("HMAC accepts keys of any length");
-        mac.update(b"warren derived secret v1\0");
-        mac.update(purpose.as_bytes());
-        mac.finalize().into_bytes().into()
+        let hkdf = Hkdf::<Sha256>::new(Some(DERIVATION_SALT), self.seed.as_ref());
+        let mut secret = [0u8; 32];
+        hkdf.expand_multi_info(&[b"warren derived secret v1\0", purpose.as_bytes()], &mut secret)
+            .expect("32 bytes is far below HKDF-SHA256's 8160-byte limit");
+        secret
     }
 
-    /// The JSON Web Key Set, serialised once at startup.
-    pub fn jwks_json(&self) -> &str {
+    /// The JSON Web Key Set: every published key, the signing key first.
+    pub fn jwks(&self) -> &JwkSet {
         &self.jwks
     }
 }
@@ -193,86 +201,26 @@ fn read_key(path: &Path) -> Result<ParsedKey, KeyError> {
         .map_err(|_| KeyError::Parse { path: path.to_owned() })
 }
 
-fn published_key(key: &VerifyingKey) -> Result<PublishedKey, KeyError> {
-    let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
-    let decoding =
-        DecodingKey::from_ed_components(&x).map_err(|e| KeyError::Encode(e.to_string()))?;
-    Ok(PublishedKey { kid: thumbprint(key), decoding, x })
-}
-
-/// RFC 7638 JWK thumbprint: SHA-256 over the required members in lexicographic order.
-fn thumbprint(key: &VerifyingKey) -> String {
-    let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+/// The public JWK of `key` (RFC 8037) and its kid, the RFC 7638 thumbprint, which is the same
+/// wherever the key is loaded.
+fn public_jwk(key: &VerifyingKey) -> Result<(Jwk, String), KeyError> {
+    let mut jwk = Jwk {
+        common: CommonParameters {
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(KeyAlgorithm::EdDSA),
+            ..CommonParameters::default()
+        },
+        algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+            key_type: OctetKeyPairType::OctetKeyPair,
+            curve: EllipticCurve::Ed25519,
+            x: URL_SAFE_NO_PAD.encode(key.as_bytes()),
+        }),
+    };
+    let kid =
+        jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| KeyError::Encode(e.to_string()))?;
+    jwk.common.key_id = Some(kid.clone());
+    Ok((jwk, kid))
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// A key ring over freshly generated files, for tests elsewhere in the crate.
-    pub(crate) fn generated_ring(dir: &Path) -> KeyRing {
-        let path = dir.join("signing.pem");
-        KeyRing::generate_file(&path).expect("generate");
-        let ParsedKey::Private(key) = read_key(&path).expect("read") else {
-            panic!("generated key must be private");
-        };
-        KeyRing::new(&key, &[]).expect("ring")
-    }
-
-    #[test]
-    fn generated_keys_are_private_pkcs8_with_owner_only_permissions() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("keys/signing.pem");
-        let kid = KeyRing::generate_file(&path).expect("generate");
-        let pem = std::fs::read_to_string(&path).expect("read");
-        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
-        let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        assert_eq!(kid.len(), 43, "base64url SHA-256");
-    }
-
-    #[test]
-    fn generating_never_overwrites_an_existing_key() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("signing.pem");
-        KeyRing::generate_file(&path).expect("first");
-        assert!(matches!(KeyRing::generate_file(&path), Err(KeyError::Write { .. })));
-    }
-
-    #[test]
-    fn jwks_publishes_signing_and_older_keys_once_each() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (old, new) = (dir.path().join("old.pem"), dir.path().join("new.pem"));
-        let old_kid = KeyRing::generate_file(&old).expect("old");
-        let new_kid = KeyRing::generate_file(&new).expect("new");
-        let signing = match read_key(&new).expect("read") {
-            ParsedKey::Private(key) => key,
-            ParsedKey::Public(_) => panic!("private expected"),
-        };
-        let older = [read_key(&old).expect("read").verifying_key(), signing.verifying_key()];
-        let ring = KeyRing::new(&signing, &older).expect("ring");
-        let jwks: serde_json::Value = serde_json::from_str(ring.jwks_json()).expect("json");
-        let kids: Vec<&str> = jwks["keys"]
-            .as_array()
-            .expect("keys")
-            .iter()
-            .map(|k| k["kid"].as_str().expect("kid"))
-            .collect();
-        assert_eq!(kids, [new_kid.as_str(), old_kid.as_str()]);
-        assert_eq!(ring.signing_kid(), new_kid);
-        assert!(ring.decoding_key(&old_kid).is_some());
-        assert!(!ring.jwks_json().contains("\"d\""), "private part must never be published");
-    }
-
-    #[test]
-    fn files_that_are_not_ed25519_keys_are_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("junk.pem");
-        std::fs::write(&path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-            .expect("write");
-        assert!(matches!(read_key(&path), Err(KeyError::Parse { .. })));
-    }
-}
+pub(crate) mod tests;

@@ -2,8 +2,8 @@
 //! offline against the JWKS. Verification here is strict: pinned algorithm, every claim
 //! required, bounded leeway, and lifetimes no longer than this service ever issues.
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -89,28 +89,61 @@ pub struct AccessTokens {
 /// same token again skips the Ed25519 check (a fifth of the CPU of an authenticated request).
 /// Keyed by the whole token string: equality, not a hash, decides a hit, so no crafted token
 /// can collide with a verified one. Time claims are re-checked on every hit.
-#[derive(Debug, Default)]
-struct VerifiedTokens(RwLock<HashMap<Box<str>, AccessTokenClaims>>);
+///
+/// `quick_cache` bounds it and evicts the coldest entries when full (rather than dropping
+/// everything). An entry never outlives its token: a hit past `exp` removes it, and expired
+/// entries are swept out at most every [`LEEWAY_SECS`] on insert.
+struct VerifiedTokens {
+    cache: quick_cache::sync::Cache<Box<str>, AccessTokenClaims>,
+    /// Unix time of the next sweep for expired entries.
+    next_sweep: AtomicI64,
+}
+
+impl std::fmt::Debug for VerifiedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedTokens").field("len", &self.cache.len()).finish_non_exhaustive()
+    }
+}
+
+impl Default for VerifiedTokens {
+    fn default() -> Self {
+        Self { cache: quick_cache::sync::Cache::new(Self::CAPACITY), next_sweep: AtomicI64::new(0) }
+    }
+}
 
 impl VerifiedTokens {
     /// Bounds memory to roughly this many tokens (~0.5 KiB each).
     const CAPACITY: usize = 4096;
 
-    fn get(&self, token: &str) -> Option<AccessTokenClaims> {
-        let map = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        map.get(token).cloned()
+    fn get(&self, token: &str, now: i64) -> Option<AccessTokenClaims> {
+        let claims = self.cache.get(token)?;
+        if is_expired(&claims, now) {
+            self.cache.remove(token);
+        }
+        Some(claims)
     }
 
     fn insert(&self, token: &str, claims: &AccessTokenClaims, now: i64) {
-        let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= Self::CAPACITY {
-            map.retain(|_, cached| cached.exp.saturating_add(LEEWAY_SECS) > now);
-            if map.len() >= Self::CAPACITY {
-                map.clear();
-            }
+        let next_sweep = self.next_sweep.load(Ordering::Relaxed);
+        if now >= next_sweep
+            && self
+                .next_sweep
+                .compare_exchange(
+                    next_sweep,
+                    now + LEEWAY_SECS,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            self.cache.retain(|_, cached| !is_expired(cached, now));
         }
-        map.insert(token.into(), claims.clone());
+        self.cache.insert(token.into(), claims.clone());
     }
+}
+
+fn is_expired(claims: &AccessTokenClaims, now: i64) -> bool {
+    now >= claims.exp.saturating_add(LEEWAY_SECS)
 }
 
 impl AccessTokens {
@@ -166,7 +199,7 @@ impl AccessTokens {
         now: OffsetDateTime,
     ) -> Result<AccessTokenClaims, TokenError> {
         let now = now.unix_timestamp();
-        if let Some(claims) = self.verified.get(token) {
+        if let Some(claims) = self.verified.get(token, now) {
             check_times(&claims, now, self.ttl_secs)?;
             return Ok(claims);
         }
@@ -194,7 +227,7 @@ impl AccessTokens {
 }
 
 fn check_times(claims: &AccessTokenClaims, now: i64, max_lifetime: i64) -> Result<(), TokenError> {
-    if now >= claims.exp.saturating_add(LEEWAY_SECS) {
+    if is_expired(claims, now) {
         return Err(TokenError::Expired);
     }
     if now.saturating_add(LEEWAY_SECS) < claims.nbf {
@@ -210,220 +243,4 @@ fn check_times(claims: &AccessTokenClaims, now: i64, max_lifetime: i64) -> Resul
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::security::keys::tests::generated_ring;
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use time::Duration;
-
-    struct Fixture {
-        _dir: tempfile::TempDir,
-        tokens: AccessTokens,
-    }
-
-    fn fixture() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let ring = Arc::new(generated_ring(dir.path()));
-        let tokens = AccessTokens::new(ring, "https://warren.test", "warren", 900);
-        Fixture { _dir: dir, tokens }
-    }
-
-    fn issue(tokens: &AccessTokens, now: OffsetDateTime) -> String {
-        tokens.issue(UserId::generate(), SessionId::generate(), 3, now).expect("issue").token
-    }
-
-    /// Re-signs `claims` with the fixture's key, for tokens Warren itself would never issue.
-    fn sign(tokens: &AccessTokens, header: &Header, claims: &serde_json::Value) -> String {
-        jsonwebtoken::encode(header, claims, tokens.keys.signing_key()).expect("sign")
-    }
-
-    fn valid_header(tokens: &AccessTokens) -> Header {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
-        header.kid = Some(tokens.keys.signing_kid().to_owned());
-        header
-    }
-
-    fn claims_of(tokens: &AccessTokens, now: OffsetDateTime) -> serde_json::Value {
-        let claims = tokens.verify(&issue(tokens, now), now).expect("fresh token verifies");
-        serde_json::to_value(claims).expect("json")
-    }
-
-    #[test]
-    fn a_fresh_token_carries_every_claim_and_verifies() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        let token = issue(&tokens, now);
-        let header = jsonwebtoken::decode_header(&token).expect("header");
-        assert_eq!(header.alg, Algorithm::EdDSA);
-        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-        let claims = tokens.verify(&token, now).expect("verify");
-        assert_eq!(claims.iss, "https://warren.test");
-        assert_eq!(claims.aud, "warren");
-        assert_eq!(claims.exp - claims.iat, 900);
-        assert_eq!(claims.nbf, claims.iat);
-        assert_eq!(claims.ver, 3);
-    }
-
-    #[test]
-    fn expiry_allows_thirty_seconds_of_leeway_and_no_more() {
-        let Fixture { tokens, .. } = fixture();
-        let issued = OffsetDateTime::now_utc();
-        let token = issue(&tokens, issued);
-        assert!(tokens.verify(&token, issued + Duration::seconds(900 + 29)).is_ok());
-        let late = tokens.verify(&token, issued + Duration::seconds(900 + 30));
-        assert_eq!(late, Err(TokenError::Expired));
-    }
-
-    #[test]
-    fn tokens_from_the_future_are_refused() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        let token = issue(&tokens, now + Duration::minutes(5));
-        assert_eq!(tokens.verify(&token, now), Err(TokenError::NotYetValid));
-        let mut claims = claims_of(&tokens, now);
-        claims["iat"] = (now.unix_timestamp() + 120).into();
-        let forged = sign(&tokens, &valid_header(&tokens), &claims);
-        assert_eq!(tokens.verify(&forged, now), Err(TokenError::IssuedInFuture));
-    }
-
-    #[test]
-    fn lifetimes_longer_than_configured_are_refused() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        let mut claims = claims_of(&tokens, now);
-        claims["exp"] = (now.unix_timestamp() + 86_400).into();
-        let long = sign(&tokens, &valid_header(&tokens), &claims);
-        assert_eq!(tokens.verify(&long, now), Err(TokenError::LifetimeTooLong));
-    }
-
-    #[test]
-    fn every_claim_is_required() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver"] {
-            let mut claims = claims_of(&tokens, now);
-            claims.as_object_mut().expect("object").remove(claim);
-            let token = sign(&tokens, &valid_header(&tokens), &claims);
-            assert!(
-                matches!(tokens.verify(&token, now), Err(TokenError::Invalid(_))),
-                "missing {claim} must be refused"
-            );
-        }
-    }
-
-    #[test]
-    fn wrong_issuer_or_audience_is_refused() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        for (claim, value) in [("iss", "https://evil.test"), ("aud", "other-service")] {
-            let mut claims = claims_of(&tokens, now);
-            claims[claim] = value.into();
-            let token = sign(&tokens, &valid_header(&tokens), &claims);
-            assert!(matches!(tokens.verify(&token, now), Err(TokenError::Invalid(_))), "{claim}");
-        }
-    }
-
-    #[test]
-    fn header_type_and_key_id_are_checked() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        let claims = claims_of(&tokens, now);
-        let mut plain_jwt = valid_header(&tokens);
-        plain_jwt.typ = Some("JWT".to_owned());
-        let token = sign(&tokens, &plain_jwt, &claims);
-        assert_eq!(tokens.verify(&token, now), Err(TokenError::WrongType));
-        let mut unknown = valid_header(&tokens);
-        unknown.kid = Some("not-a-key".to_owned());
-        let token = sign(&tokens, &unknown, &claims);
-        assert_eq!(tokens.verify(&token, now), Err(TokenError::UnknownKey));
-    }
-
-    #[test]
-    fn tokens_signed_by_another_key_or_algorithm_are_refused() {
-        let now = OffsetDateTime::now_utc();
-        let ours = fixture();
-        let theirs = fixture();
-        let mut header = valid_header(&theirs.tokens);
-        header.kid = Some(ours.tokens.keys.signing_kid().to_owned());
-        let foreign = sign(&theirs.tokens, &header, &claims_of(&ours.tokens, now));
-        assert!(matches!(ours.tokens.verify(&foreign, now), Err(TokenError::Invalid(_))));
-
-        let mut hs_header = valid_header(&ours.tokens);
-        hs_header.alg = Algorithm::HS256;
-        let secret = jsonwebtoken::EncodingKey::from_secret(b"guessable");
-        let hs =
-            jsonwebtoken::encode(&hs_header, &claims_of(&ours.tokens, now), &secret).expect("sign");
-        assert!(matches!(ours.tokens.verify(&hs, now), Err(TokenError::Invalid(_))));
-    }
-
-    #[test]
-    fn a_cached_token_is_still_refused_once_it_expires() {
-        let Fixture { tokens, .. } = fixture();
-        let issued = OffsetDateTime::now_utc();
-        let token = issue(&tokens, issued);
-        assert!(tokens.verify(&token, issued).is_ok(), "verified and cached");
-        let later = tokens.verify(&token, issued + Duration::seconds(900 + 30));
-        assert_eq!(later, Err(TokenError::Expired));
-    }
-
-    #[test]
-    fn the_cache_never_accepts_a_token_it_did_not_verify() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        let token = issue(&tokens, now);
-        tokens.verify(&token, now).expect("cached");
-        let (body, signature) = token.rsplit_once('.').expect("three parts");
-        let forged = format!("{body}.{}", signature.chars().rev().collect::<String>());
-        assert!(tokens.verify(&forged, now).is_err());
-    }
-
-    #[test]
-    fn the_cache_stays_bounded() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        for _ in 0..VerifiedTokens::CAPACITY + 10 {
-            tokens.verify(&issue(&tokens, now), now).expect("valid");
-        }
-        let cached = tokens.verified.0.read().expect("lock").len();
-        assert!(cached <= VerifiedTokens::CAPACITY, "{cached}");
-    }
-
-    #[test]
-    fn garbage_never_verifies() {
-        let Fixture { tokens, .. } = fixture();
-        let now = OffsetDateTime::now_utc();
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
-        for garbage in ["", "a.b.c", "not a token", &format!("{header}.e30."), "....."] {
-            assert!(tokens.verify(garbage, now).is_err(), "{garbage:?}");
-        }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-        #[test]
-        fn verification_of_arbitrary_input_never_panics_and_never_accepts(
-            raw in "[A-Za-z0-9_.=-]{0,300}", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
-        ) {
-            let Fixture { tokens, .. } = fixture();
-            let now = OffsetDateTime::now_utc();
-            proptest::prop_assert!(tokens.verify(&raw, now).is_err());
-            proptest::prop_assert!(tokens.verify(&String::from_utf8_lossy(&bytes), now).is_err());
-        }
-
-        #[test]
-        fn any_change_to_a_valid_token_is_refused(position in 0usize..400, replacement in "[A-Za-z0-9_-]") {
-            let Fixture { tokens, .. } = fixture();
-            let now = OffsetDateTime::now_utc();
-            let token = issue(&tokens, now);
-            let index = position % token.len();
-            let mut tampered: Vec<char> = token.chars().collect();
-            let new = replacement.chars().next().expect("one char");
-            proptest::prop_assume!(tampered[index] != new && tampered[index] != '.');
-            tampered[index] = new;
-            let tampered: String = tampered.into_iter().collect();
-            proptest::prop_assert!(tokens.verify(&tampered, now).is_err());
-        }
-    }
-}
+mod tests;

@@ -25,7 +25,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/signout", post(sign_out))
 }
 
-/// Create an account. It does not sign in: call `/auth/signin` next.
+/// Create an account.
+///
+/// Signing up does not sign in: call `/api/v1/auth/signin` next.
 #[utoipa::path(
     post, path = "/api/v1/auth/signup", tag = "auth",
     request_body = SignupRequest,

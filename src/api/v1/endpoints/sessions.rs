@@ -15,7 +15,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/", get(list).delete(sign_out_everywhere))
 }
 
-/// The caller's live sessions, oldest first; `current` marks the one asking.
+/// List the caller's live sessions, oldest first.
+///
+/// `current` marks the session whose access token made the request.
 #[utoipa::path(
     get, path = "/api/v1/users/me/sessions", tag = "sessions", security(("bearer" = [])),
     responses(

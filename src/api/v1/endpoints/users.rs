@@ -29,8 +29,10 @@ pub(crate) async fn me(AuthUser(caller): AuthUser) -> axum::Json<UserResponse> {
     axum::Json(UserResponse::from(&caller.user))
 }
 
-/// Change the name, email or password. Email and password changes need `current_password`; a
-/// password change ends every other session and every access token issued before it.
+/// Change the name, email or password.
+///
+/// Email and password changes need `current_password`. A password change ends every other
+/// session and every access token issued before it.
 #[utoipa::path(
     patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     request_body = UpdateMeRequest,
