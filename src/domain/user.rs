@@ -14,6 +14,12 @@ pub struct User {
     pub is_active: bool,
     /// Bumped whenever every access token issued so far must stop working here.
     pub token_version: i64,
+    /// Whether the owner proved they receive mail at `email`.
+    pub email_verified: bool,
+    /// An address awaiting confirmation through a link sent to it; `email` until then.
+    pub pending_email: Option<EmailAddress>,
+    /// The unguessable name of the current avatar image, if any.
+    pub avatar_name: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

@@ -17,10 +17,6 @@ use crate::core::config::DatabaseSettings;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// The longest any one repository call may wait on the database, connection included. One
-/// failing call ends a request, so an unreachable database answers 503 well within 2 s.
-pub const CALL_BUDGET: Duration = Duration::from_millis(1500);
-
 /// The connections of one of the supported databases.
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -70,19 +66,18 @@ impl Database {
         settings: &DatabaseSettings,
         data_dir: &Path,
     ) -> Result<Self, sqlx::Error> {
-        let acquire_timeout = Duration::from_secs(settings.acquire_timeout_secs).min(CALL_BUDGET);
+        // Every repository call, connection included, must finish within this (default
+        // 1.5 s): one failing call ends a request, so an unreachable database is a 503 in < 2 s.
+        let budget = Duration::from_millis(settings.timeout_ms);
         let backend = if url.starts_with("sqlite:") {
             let is_data_dir = |folder: &Path| same_folder(folder, data_dir);
             let pools =
-                SqlitePools::connect(url, settings.max_connections, acquire_timeout, is_data_dir)
-                    .await?;
+                SqlitePools::connect(url, settings.max_connections, budget, is_data_dir).await?;
             Backend::Sqlite(pools)
         } else {
-            Backend::Postgres(
-                postgres::connect(url, settings.max_connections, acquire_timeout).await?,
-            )
+            Backend::Postgres(postgres::connect(url, settings.max_connections, budget).await?)
         };
-        let repositories = repositories_for(&backend);
+        let repositories = repositories_for(&backend, budget);
         Ok(Self { backend, repositories })
     }
 
@@ -196,7 +191,7 @@ impl Database {
     }
 }
 
-fn repositories_for(backend: &Backend) -> Repositories {
+fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
     let unbudgeted = match backend {
         Backend::Sqlite(pools) => Repositories {
             users: Arc::new(SqliteUsers::new(pools.clone())),
@@ -212,10 +207,10 @@ fn repositories_for(backend: &Backend) -> Repositories {
         },
     };
     Repositories {
-        users: Arc::new(Budgeted::new(unbudgeted.users, CALL_BUDGET)),
-        sessions: Arc::new(Budgeted::new(unbudgeted.sessions, CALL_BUDGET)),
-        audit: Arc::new(Budgeted::new(unbudgeted.audit, CALL_BUDGET)),
-        throttles: Arc::new(Budgeted::new(unbudgeted.throttles, CALL_BUDGET)),
+        users: Arc::new(Budgeted::new(unbudgeted.users, budget)),
+        sessions: Arc::new(Budgeted::new(unbudgeted.sessions, budget)),
+        audit: Arc::new(Budgeted::new(unbudgeted.audit, budget)),
+        throttles: Arc::new(Budgeted::new(unbudgeted.throttles, budget)),
     }
 }
 

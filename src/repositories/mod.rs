@@ -26,7 +26,7 @@ use crate::domain::{
     UserId,
 };
 
-pub use database::{Backend, CALL_BUDGET, Database, MigrationStatus, NotReady, Repositories};
+pub use database::{Backend, Database, MigrationStatus, NotReady, Repositories};
 pub use errors::RepoError;
 pub use records::{
     Credentials, NewRefreshToken, NewSession, NewUserRecord, PasswordChange, RefreshTokenState,

@@ -19,6 +19,9 @@ pub(super) struct UserRow {
     token_version: i64,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    email_verified: bool,
+    pending_email: Option<String>,
+    avatar_name: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -139,6 +142,14 @@ impl TryFrom<UserRow> for User {
                 .map_err(|_| corrupt("full_name"))?,
             is_active: row.is_active,
             token_version: row.token_version,
+            email_verified: row.email_verified,
+            pending_email: row
+                .pending_email
+                .as_deref()
+                .map(EmailAddress::from_canonical)
+                .transpose()
+                .map_err(|_| corrupt("pending_email"))?,
+            avatar_name: row.avatar_name,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

@@ -13,7 +13,8 @@ use crate::helpers::{TestApp, TestUser, assert_problem, both_backends};
 /// The password hash stored for `email`, read through the public repository trait.
 async fn stored_hash(app: &TestApp, email: &str) -> String {
     let email = EmailAddress::parse(email).expect("valid email");
-    let credentials = app.database.repositories().users.find_credentials_by_email(&email).await.expect("query");
+    let credentials =
+        app.database.repositories().users.find_credentials_by_email(&email).await.expect("query");
     credentials.expect("the account exists").password_hash.as_str().to_owned()
 }
 
@@ -105,7 +106,8 @@ async fn oversized_or_odd_request_ids_are_replaced_not_echoed_or_stored(app: Tes
     let echoed = response.headers()["x-request-id"].to_str().expect("ascii").to_owned();
     let created: Value = response.json().await.expect("json");
     let id: uuid::Uuid = created["user"]["id"].as_str().expect("id").parse().expect("uuid");
-    let events = app.database.repositories().audit.for_user(UserId::from_uuid(id)).await.expect("events");
+    let events =
+        app.database.repositories().audit.for_user(UserId::from_uuid(id)).await.expect("events");
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].request_id.as_deref(), Some(echoed.as_str()), "the generated id");
 }

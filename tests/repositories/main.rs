@@ -48,7 +48,7 @@ fn admin_url() -> String {
 
 fn settings() -> DatabaseSettings {
     serde_json::from_value(serde_json::json!({
-        "auto_migrate": true, "max_connections": 4, "acquire_timeout_secs": 3
+        "auto_migrate": true, "max_connections": 4, "timeout_ms": 1500
     }))
     .expect("database settings")
 }

@@ -165,6 +165,14 @@ pub struct UserResponse {
     pub email: String,
     pub full_name: Option<String>,
     pub is_active: bool,
+    /// Whether the owner proved they receive mail at `email`.
+    pub email_verified: bool,
+    /// An address awaiting confirmation (see the email-change flow), else null.
+    #[schema(format = Email)]
+    pub pending_email: Option<String>,
+    /// Path of the current avatar on this server (`/api/v1/avatars/{name}`), else null.
+    #[schema(example = "/api/v1/avatars/3q2-7wAAAAAAAAAAAAAAAA.png")]
+    pub avatar_url: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -178,6 +186,9 @@ impl From<&User> for UserResponse {
             email: user.email.to_string(),
             full_name: user.full_name.as_ref().map(ToString::to_string),
             is_active: user.is_active,
+            email_verified: user.email_verified,
+            pending_email: user.pending_email.as_ref().map(ToString::to_string),
+            avatar_url: user.avatar_name.as_ref().map(|name| format!("/api/v1/avatars/{name}")),
             created_at: user.created_at,
             updated_at: user.updated_at,
         }

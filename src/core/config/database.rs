@@ -13,13 +13,14 @@ pub struct DatabaseSettings {
     pub url: Option<SecretString>,
     pub auto_migrate: bool,
     pub max_connections: u32,
-    /// How long a request waits for a pooled connection before answering 503.
-    pub acquire_timeout_secs: u64,
+    /// The longest one database call may take, waiting for a connection included; past it
+    /// the request answers 503. One failed call ends a request, so this bounds the wait.
+    pub timeout_ms: u64,
 }
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { url: None, auto_migrate: true, max_connections: 8, acquire_timeout_secs: 3 }
+        Self { url: None, auto_migrate: true, max_connections: 8, timeout_ms: 1500 }
     }
 }
 
@@ -37,7 +38,7 @@ impl DatabaseSettings {
             problems.refuse("database.url", "must start with sqlite:, postgres: or postgresql:");
         }
         problems.within("database.max_connections", self.max_connections.into(), 1, 1000);
-        problems.within("database.acquire_timeout_secs", self.acquire_timeout_secs, 1, 60);
+        problems.within("database.timeout_ms", self.timeout_ms, 100, 60_000);
     }
 }
 

@@ -32,7 +32,8 @@ impl UserRepository for PgUsers {
         let rows: Vec<UserRow> = sqlx::query_as(
             "INSERT INTO users (id, email, full_name, password_hash, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $5)
-             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at",
+             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name",
         )
         .bind(user.id.as_uuid())
         .bind(user.email.as_str())
@@ -49,7 +50,8 @@ impl UserRepository for PgUsers {
     #[tracing::instrument(skip_all)]
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
         sqlx::query_as::<_, UserRow>(
-            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at
+            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name
              FROM users WHERE id = $1",
         )
         .bind(id.as_uuid())
@@ -68,7 +70,8 @@ impl UserRepository for PgUsers {
     ) -> Result<Option<(User, SessionLiveness)>, RepoError> {
         sqlx::query_as::<_, UserSessionRow>(
             "SELECT u.id, u.email, u.full_name, u.is_active, u.token_version, u.created_at,
-                    u.updated_at, s.revoked_at IS NOT NULL AS session_revoked,
+                    u.updated_at, u.email_verified, u.pending_email, u.avatar_name,
+                    s.revoked_at IS NOT NULL AS session_revoked,
                     s.expires_at AS session_expires_at
              FROM users u JOIN sessions s ON s.user_id = u.id
              WHERE u.id = $1 AND s.id = $2",
@@ -89,6 +92,7 @@ impl UserRepository for PgUsers {
     ) -> Result<Option<Credentials>, RepoError> {
         sqlx::query_as::<_, CredentialsRow>(
             "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name,
                     password_hash
              FROM users WHERE email = $1",
         )
@@ -104,6 +108,7 @@ impl UserRepository for PgUsers {
     async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>, RepoError> {
         sqlx::query_as::<_, CredentialsRow>(
             "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name,
                     password_hash
              FROM users WHERE id = $1",
         )
@@ -132,7 +137,8 @@ impl UserRepository for PgUsers {
                token_version = token_version + $5,
                updated_at = $6
              WHERE id = $7
-             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at",
+             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name",
         )
         .bind(changes.full_name.is_some())
         .bind(changes.full_name.flatten().map(|name| name.as_str().to_owned()))
@@ -188,7 +194,8 @@ impl UserRepository for PgUsers {
         let mut writer = Writer::begin(&self.pool).await?;
         let rows: Vec<UserRow> = sqlx::query_as(
             "UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3
-             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at",
+             RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name",
         )
         .bind(active)
         .bind(now)

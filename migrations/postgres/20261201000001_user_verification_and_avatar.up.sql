@@ -1,0 +1,5 @@
+-- Profile state the email flows (verification, confirmed email change) and avatars need.
+-- avatar_name is the unguessable name of the user's current avatar, or NULL.
+ALTER TABLE users ADD COLUMN email_verified boolean NOT NULL DEFAULT false;
+ALTER TABLE users ADD COLUMN pending_email text;
+ALTER TABLE users ADD COLUMN avatar_name text;
