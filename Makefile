@@ -20,7 +20,7 @@ test: ## Run every test on SQLite, and on Postgres when reachable (required with
 .PHONY: lint
 lint: ## rustfmt check and clippy with warnings as errors
 	cargo fmt --all -- --check
-	cargo clippy --locked --all-targets -- -D warnings
+	cargo clippy --locked --workspace --all-targets -- -D warnings
 
 .PHONY: fmt
 fmt: ## Format the code
@@ -58,6 +58,10 @@ bench: ## Load-test a release build with wrk on SQLite and Postgres; writes benc
 .PHONY: check-config
 check-config: ## Validate the effective configuration and print a summary
 	cargo run --locked --quiet -- check-config
+
+.PHONY: chat
+chat: ## Start Warren (:8000) and the chat example service (:8001) together; Ctrl-C stops both
+	scripts/chat.sh
 
 .PHONY: build
 build: ## Release build (target/release/warren)

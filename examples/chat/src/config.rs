@@ -137,6 +137,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its large error type
     fn environment_variables_nest_with_double_underscores() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("CHAT_SERVER__PORT", "9001");

@@ -18,7 +18,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API and WebSockets (the default).
+    /// Serve the API and the room sockets (the default).
     Serve,
     /// Apply pending migrations to `database.url` and exit.
     Migrate,

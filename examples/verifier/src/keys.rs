@@ -38,13 +38,13 @@ pub(crate) struct KeyCache {
 }
 
 impl KeyCache {
-    pub(crate) fn new(config: &VerifierConfig) -> Self {
+    pub(crate) fn new(config: VerifierConfig) -> Self {
         let http = reqwest::Client::builder()
             .timeout(config.fetch_timeout)
             .build()
             .expect("a client without TLS options always builds");
         Self {
-            jwks_url: config.jwks_url.clone(),
+            jwks_url: config.jwks_url,
             min_refetch_interval: config.min_refetch_interval,
             fetch_timeout: config.fetch_timeout,
             http,

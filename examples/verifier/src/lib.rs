@@ -126,7 +126,7 @@ impl WarrenVerifier {
         validation.validate_nbf = false;
         validation.leeway = 0;
         let max_lifetime_secs = i64::try_from(config.max_lifetime.as_secs()).unwrap_or(i64::MAX);
-        Self { validation, max_lifetime_secs, keys: KeyCache::new(&config) }
+        Self { validation, max_lifetime_secs, keys: KeyCache::new(config) }
     }
 
     /// Verifies `token` now.

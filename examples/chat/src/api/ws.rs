@@ -104,7 +104,7 @@ impl RoomSession {
                     Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
                 },
                 event = events.recv() => match event {
-                    Ok(event) => self.deliver(event),
+                    Ok(event) => self.deliver(&event),
                     Err(RecvError::Lagged(_)) => Next::Continue,
                     Err(RecvError::Closed) => return,
                 },
@@ -180,15 +180,15 @@ impl RoomSession {
         }
     }
 
-    fn deliver(&self, event: RoomEvent) -> Next {
-        match &event {
+    fn deliver(&self, event: &RoomEvent) -> Next {
+        match event {
             RoomEvent::Typing { user } if user.id == self.auth.user.id => return Next::Continue,
             RoomEvent::MemberLeft { user } if user.id == self.auth.user.id => {
                 return Next::Close(1000, "left the room");
             }
             _ => {}
         }
-        let mut value = serde_json::to_value(&event).expect("events always serialise");
+        let mut value = serde_json::to_value(event).expect("events always serialise");
         value["at"] = now().into();
         Next::Reply(value)
     }

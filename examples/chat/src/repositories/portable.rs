@@ -1,7 +1,7 @@
 //! The repository implementation shared by both backends.
 //!
 //! Every statement below is portable between SQLite and Postgres (both number parameters `$n`,
-//! both store ids as 16-byte values that compare bytewise, so UUIDv7 order is time order), so
+//! both store ids as 16-byte values that compare bytewise, so v7 UUID order is time order), so
 //! it is written once and instantiated per database type by `portable_chat_repository!`.
 
 use time::OffsetDateTime;
