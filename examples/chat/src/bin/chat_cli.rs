@@ -209,13 +209,12 @@ fn render_message(message: &Value) -> String {
 
 fn print_event(event: &Value) {
     let who = event["user"]["name"].as_str().unwrap_or("someone");
+    let emoji = event["emoji"].as_str().unwrap_or("");
     match event["type"].as_str().unwrap_or("") {
         "message" => println!("{}", render_message(&event["message"])),
         "typing" => println!("  {who} is typing…"),
-        "reaction_added" => println!("  {who} reacted {}", event["emoji"].as_str().unwrap_or("")),
-        "reaction_removed" => {
-            println!("  {who} took back {}", event["emoji"].as_str().unwrap_or(""))
-        }
+        "reaction_added" => println!("  {who} reacted {emoji}"),
+        "reaction_removed" => println!("  {who} took back {emoji}"),
         "member_joined" => println!("  {who} joined"),
         "member_left" => println!("  {who} left"),
         "error" => println!("! {}", event["detail"].as_str().unwrap_or("refused")),

@@ -8,3 +8,4 @@ mod live;
 mod messages;
 mod rooms;
 mod security;
+mod service;
