@@ -19,6 +19,7 @@ pub struct Application {
     listener: TcpListener,
     database: ChatDatabase,
     state: AppState,
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -45,15 +46,17 @@ impl Application {
         }));
         // Warm the key cache; if Warren is not up yet, the first token triggers the fetch.
         verifier.prefetch().await;
+        let (stopping, stopping_receiver) = tokio::sync::watch::channel(false);
         let state = AppState {
             chat: Arc::new(ChatService::new(Arc::clone(&repository), cipher)),
             names: Arc::new(NameDirectory::new(&settings.warren.url, repository)),
             verifier,
+            stopping: stopping_receiver,
         };
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener =
             TcpListener::bind(&address).await.with_context(|| format!("bind {address}"))?;
-        Ok(Self { listener, database, state })
+        Ok(Self { listener, database, state, stopping })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -70,6 +73,12 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = api::router(self.state);
+        let stopping = self.stopping;
+        // Upgraded sockets are not drained by graceful shutdown: tell them to close (1001).
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await

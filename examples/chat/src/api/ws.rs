@@ -4,7 +4,7 @@
 //! `warren.bearer.<access_token>` (browsers cannot set headers), the server selects `warren.v1`
 //! and never echoes the token; `Authorization: Bearer` works too. The socket closes with 4401
 //! when its token expires without a fresh `auth` frame, with 1008 on an oversized frame or an
-//! unknown frame type.
+//! unknown frame type, with 1001 when the server stops.
 
 use std::time::Duration;
 
@@ -31,6 +31,7 @@ pub const MAX_CLIENT_FRAME: usize = 16 * 1024;
 const PING_EVERY: Duration = Duration::from_secs(30);
 const POLICY_VIOLATION: u16 = 1008;
 const TOKEN_EXPIRED: u16 = 4401;
+const GOING_AWAY: u16 = 1001;
 
 pub async fn room_socket(
     State(state): State<AppState>,
@@ -93,10 +94,12 @@ impl RoomSession {
         }
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
+        let mut stopping = self.state.stopping.clone();
         loop {
             let expiry = tokio::time::sleep_until(until(self.auth.expires_at));
             let next = tokio::select! {
                 () = expiry => Next::Close(TOKEN_EXPIRED, "token expired"),
+                _ = stopping.changed() => Next::Close(GOING_AWAY, "server stopping"),
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Frame::Text(text))) => self.handle(text.as_str()).await,
                     Some(Ok(Frame::Binary(_))) => Next::Close(POLICY_VIOLATION, "text frames only"),

@@ -181,3 +181,13 @@ async fn a_socket_closes_4401_when_its_token_expires_unless_renewed() {
         "another user's token"
     );
 }
+
+#[tokio::test]
+async fn sockets_close_1001_when_the_service_stops() {
+    let mut chat = ChatTest::spawn(Backend::Sqlite).await;
+    let (_, ada) = chat.warren.user("Ada Lovelace").await;
+    let room = chat.room(&ada, "Warren").await;
+    let mut socket = connect(&chat, &ada, &room).await;
+    chat.stop_chat();
+    assert_eq!(close_code(&mut socket, Duration::from_secs(5)).await, 1001);
+}

@@ -174,6 +174,7 @@ pub struct ChatTest {
     pub database: ChatDatabase,
     pub data_dir: std::path::PathBuf,
     pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
     _postgres: Option<ThrowawayDatabase>,
 }
@@ -208,7 +209,10 @@ impl ChatTest {
         let app = warren_chat::startup::Application::build(&settings).await.expect("chat builds");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let database = app.database().clone();
-        tokio::spawn(app.run_until(std::future::pending()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
         let data_dir = dir.path().to_owned();
         Self {
             warren,
@@ -216,9 +220,15 @@ impl ChatTest {
             database,
             data_dir,
             client: reqwest::Client::new(),
+            stop: Some(stop),
             _dir: dir,
             _postgres: postgres,
         }
+    }
+
+    /// Stops the chat service (Warren keeps running).
+    pub fn stop_chat(&mut self) {
+        let _ = self.stop.take().expect("chat is running").send(());
     }
 
     pub fn url(&self, path: &str) -> String {
