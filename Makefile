@@ -30,7 +30,7 @@ test: ## Run every test on SQLite, and on Postgres when reachable (required with
 .PHONY: lint
 lint: ## rustfmt check and clippy with warnings as errors
 	cargo fmt --all -- --check
-	cargo clippy --locked --all-targets -- -D warnings
+	cargo clippy --locked --workspace --all-targets -- -D warnings
 
 .PHONY: fmt
 fmt: ## Format the code
@@ -68,6 +68,10 @@ bench: ## Load-test a release build with wrk on SQLite and Postgres; writes benc
 .PHONY: check-config
 check-config: ## Try what serve would (config, keys, database, migrations); summary and verdict
 	cargo run --locked --quiet -- check-config
+
+.PHONY: chat
+chat: ## Start Warren (:8000) and the chat example service (:8001) together; Ctrl-C stops both
+	scripts/chat.sh
 
 .PHONY: build
 build: ## Release build (target/release/warren)

@@ -20,10 +20,12 @@ struct Consumer {
 impl Consumer {
     async fn start(warren: &TestApp, min_refetch_interval: Duration) -> Self {
         let verifier = Arc::new(WarrenVerifier::new(VerifierConfig {
-            jwks_url: warren.url("/.well-known/jwks.json"),
-            issuer: warren.settings.auth.issuer.clone(),
-            audience: warren.settings.auth.audience.clone(),
             min_refetch_interval,
+            ..VerifierConfig::new(
+                &warren.address,
+                &warren.settings.auth.issuer,
+                &warren.settings.auth.audience,
+            )
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
@@ -131,5 +133,52 @@ both_backends! {
             assert!(!consumer.accepts(&token(&impostor).await).await);
         }
         assert_eq!(consumer.verifier.fetch_count(), 1, "forged kids must not hammer Warren");
+    }
+}
+
+/// Signs `claims` with `app`'s own key: a token Warren would never issue, but correctly signed.
+fn forge(app: &TestApp, claims: &Value) -> String {
+    let keys = KeyRing::load(&app.settings).expect("Warren's key loads");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.typ = Some("at+jwt".to_owned());
+    header.kid = Some(keys.signing_kid().to_owned());
+    jsonwebtoken::encode(&header, claims, keys.signing_key()).expect("sign")
+}
+
+/// The claims of a fresh genuine token, to alter one at a time.
+async fn genuine_claims(app: &TestApp, consumer: &Consumer) -> Value {
+    let token = token(app).await;
+    let claims = consumer.verifier.verify(&token).await.expect("a genuine token verifies");
+    serde_json::to_value(claims).expect("json")
+}
+
+#[tokio::test]
+async fn a_token_issued_in_the_future_is_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
+    let mut claims = genuine_claims(&app, &consumer).await;
+    assert!(consumer.accepts(&forge(&app, &claims)).await, "the re-signed original passes");
+    claims["iat"] = (claims["iat"].as_i64().expect("iat") + 120).into();
+    assert!(!consumer.accepts(&forge(&app, &claims)).await);
+}
+
+#[tokio::test]
+async fn a_token_living_longer_than_the_maximum_is_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
+    let mut claims = genuine_claims(&app, &consumer).await;
+    claims["exp"] = (claims["iat"].as_i64().expect("iat") + 86_400).into();
+    assert!(!consumer.accepts(&forge(&app, &claims)).await);
+}
+
+#[tokio::test]
+async fn a_token_missing_any_claim_is_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
+    let claims = genuine_claims(&app, &consumer).await;
+    for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver"] {
+        let mut partial = claims.clone();
+        partial.as_object_mut().expect("object").remove(claim);
+        assert!(!consumer.accepts(&forge(&app, &partial)).await, "missing {claim}");
     }
 }

@@ -1,0 +1,5 @@
+DROP TABLE display_names;
+DROP TABLE reactions;
+DROP TABLE messages;
+DROP TABLE members;
+DROP TABLE rooms;

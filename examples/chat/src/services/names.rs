@@ -1,0 +1,103 @@
+//! Display names: fetched from Warren (`GET /api/v1/users/me` with the user's own token), cached
+//! in memory, and remembered in the database so other members see a name for past senders
+//! and while Warren is down.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::repositories::ChatRepository;
+
+/// How long a name fetched from Warren is trusted before asking again.
+const FRESH_FOR: Duration = Duration::from_secs(300);
+/// Memory bound: the cache is cleared of stale entries past this many users.
+const CAPACITY: usize = 10_000;
+
+#[derive(Deserialize)]
+struct Me {
+    full_name: Option<String>,
+    email: Option<String>,
+}
+
+pub struct NameDirectory {
+    http: reqwest::Client,
+    me_url: String,
+    repository: Arc<dyn ChatRepository>,
+    cache: RwLock<HashMap<Uuid, (String, Instant)>>,
+}
+
+impl NameDirectory {
+    pub fn new(warren_url: &str, repository: Arc<dyn ChatRepository>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3))
+            .build()
+            .expect("a client without TLS options always builds");
+        let me_url = format!("{}/api/v1/users/me", warren_url.trim_end_matches('/'));
+        Self { http, me_url, repository, cache: RwLock::default() }
+    }
+
+    /// The user's display name; `token` is theirs and only used when the cache is stale.
+    pub async fn name_of(&self, user: Uuid, token: &str) -> String {
+        if let Some(name) = self.fresh(user) {
+            return name;
+        }
+        match self.fetch(token).await {
+            Ok(name) => {
+                let name = if name.is_empty() { fallback(user) } else { name };
+                if let Err(error) =
+                    self.repository.save_name(user, &name, OffsetDateTime::now_utc()).await
+                {
+                    tracing::warn!(%error, "could not remember a display name");
+                }
+                self.remember(user, &name);
+                name
+            }
+            Err(error) => {
+                tracing::debug!(%error, "display name unavailable from Warren");
+                self.repository
+                    .find_name(user)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| fallback(user))
+            }
+        }
+    }
+
+    fn fresh(&self, user: Uuid) -> Option<String> {
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        cache.get(&user).filter(|(_, at)| at.elapsed() < FRESH_FOR).map(|(name, _)| name.clone())
+    }
+
+    fn remember(&self, user: Uuid, name: &str) {
+        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CAPACITY {
+            cache.retain(|_, (_, at)| at.elapsed() < FRESH_FOR);
+        }
+        cache.insert(user, (name.to_owned(), Instant::now()));
+    }
+
+    async fn fetch(&self, token: &str) -> Result<String, reqwest::Error> {
+        let me: Me = self
+            .http
+            .get(&self.me_url)
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let from_email = me.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_owned);
+        Ok(me.full_name.filter(|n| !n.trim().is_empty()).or(from_email).unwrap_or_default())
+    }
+}
+
+/// A stable placeholder for a user whose name was never learnt.
+pub fn fallback(user: Uuid) -> String {
+    let simple = user.simple().to_string();
+    format!("user-{}", &simple[simple.len() - 8..])
+}

@@ -1,0 +1,11 @@
+//! Chat integration tests: a real Warren and the real chat service, each on port 0, talking
+//! over HTTP and WebSocket; storage tests run on SQLite and Postgres (`both_backends!`).
+
+mod support;
+
+mod cli;
+mod live;
+mod messages;
+mod rooms;
+mod security;
+mod service;
