@@ -13,6 +13,10 @@ use utoipa::ToSchema;
 use crate::domain::ValidationErrors;
 use crate::services::AccountError;
 
+/// RFC 6750 §3.1: the challenge for a presented but unusable token.
+const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\", \
+    error_description=\"the access token is expired, revoked or invalid\"";
+
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
 
@@ -26,8 +30,13 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("request body is too large")]
     PayloadTooLarge,
-    #[error("missing, invalid or expired access token")]
+    /// No bearer token was presented.
+    #[error("missing access token")]
     Unauthenticated,
+    /// A bearer token was presented but cannot be used (expired, revoked, malformed, forged):
+    /// RFC 6750's `invalid_token`, which tells a client to refresh rather than to sign in.
+    #[error("invalid or expired access token")]
+    InvalidToken,
     #[error("invalid email or password")]
     InvalidCredentials,
     #[error("unknown, expired or revoked refresh token")]
@@ -183,6 +192,7 @@ impl AppError {
             Self::Unavailable => Problem::for_status(StatusCode::SERVICE_UNAVAILABLE),
             Self::Internal(_) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
             Self::Unauthenticated
+            | Self::InvalidToken
             | Self::InvalidCredentials
             | Self::InvalidRefreshToken
             | Self::ReauthenticationFailed
@@ -201,6 +211,12 @@ impl AppError {
                 "unauthenticated",
                 "Unauthenticated",
                 "a valid bearer access token is required",
+            ),
+            Self::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Unauthenticated",
+                "the access token is expired, revoked or invalid; refresh it or sign in again",
             ),
             Self::InvalidCredentials => (
                 StatusCode::UNAUTHORIZED,
@@ -248,7 +264,9 @@ impl From<AccountError> for AppError {
             AccountError::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AccountError::Validation(errors) => Self::Validation(errors),
             AccountError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "database unavailable");
+                // The whole chain: "the database is unavailable: … database or disk is full".
+                let cause = anyhow::Error::new(cause);
+                tracing::warn!(error = format!("{cause:#}"), "database unavailable; answered 503");
                 Self::Unavailable
             }
             AccountError::Internal(cause) => Self::Internal(cause),
@@ -268,6 +286,9 @@ impl IntoResponse for AppError {
         match self {
             Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidRefreshToken => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::InvalidToken => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(INVALID_TOKEN));
             }
             Self::Unavailable => {
                 headers

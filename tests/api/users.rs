@@ -30,8 +30,11 @@ both_backends! {
         let body: Value = response.json().await.expect("json");
         assert_eq!(body["email"], user.email.to_lowercase());
         assert_eq!(body["full_name"], user.full_name);
-        let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
-        assert_eq!(keys.len(), 6, "exactly id, email, full_name, is_active, created_at, updated_at: {keys:?}");
+        let mut keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        // SPEC §3's user object, and never a hash.
+        let expected = ["avatar_url", "created_at", "email", "email_verified", "full_name", "id", "is_active", "pending_email", "updated_at"];
+        assert_eq!(keys, expected);
     }
 
     async fn profile_update_changes_the_name_and_null_clears_it(app: TestApp) {
@@ -143,4 +146,28 @@ both_backends! {
         assert_problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
         assert_eq!(app.me(&token).await.status(), StatusCode::OK);
     }
+}
+
+/// RFC 6750: a presented but unusable token is `invalid_token` (refresh), no token is a bare
+/// challenge (sign in).
+#[tokio::test]
+async fn a_refused_token_gets_the_invalid_token_challenge_and_a_missing_one_a_bare_challenge() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let (_, token) = app.signed_in_user().await;
+    app.clock.advance(time::Duration::minutes(16));
+
+    let expired = app.me(&token).await;
+    let malformed = app.me("not a jwt").await;
+    let missing = app.get("/api/v1/users/me").await;
+
+    for refused in [expired, malformed] {
+        let challenge = refused.headers()["www-authenticate"].to_str().expect("ascii").to_owned();
+        assert!(
+            challenge.starts_with("Bearer error=\"invalid_token\", error_description=\""),
+            "{challenge}"
+        );
+        assert_problem(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+    assert_eq!(missing.headers()["www-authenticate"], "Bearer");
+    assert_problem(missing, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
