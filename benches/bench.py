@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,31 @@ def seed(base, scratch):
     return files
 
 
+def timed_signin(base, email):
+    started = time.monotonic()
+    request = urllib.request.Request(
+        base + "/api/v1/auth/signin",
+        data=json.dumps({"email": email, "password": "not the password at all"}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as error:
+        if error.code != 401:
+            raise
+    return (time.monotonic() - started) * 1000
+
+
+def enumeration_timing(base):
+    """Median ms of a wrong-password signin for known vs unknown emails, interleaved, one
+    attempt per email so the backoff never applies. SPEC §5: similar timing."""
+    known, unknown = [], []
+    for n in range(min(ACCOUNTS, 20)):
+        known.append(timed_signin(base, f"bench-{n}@example.com"))
+        unknown.append(timed_signin(base, f"nobody-{n}@example.com"))
+    return {"known": statistics.median(known), "unknown": statistics.median(unknown)}
+
+
 def run_backend(name, database_url, scratch):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -122,13 +148,14 @@ def run_backend(name, database_url, scratch):
         idle_kib = rss_kib(server.pid)
         files = seed(base, scratch)
         rows = {}
+        timing = enumeration_timing(base)
         rows["GET /api/health"] = wrk_plain(base, "/api/health")
         rows["GET /api/v1/users/me"] = wrk(base, "me.lua", 32, files)
         rows["POST /api/v1/auth/signin"] = wrk(base, "signin.lua", 16, files)
         signin_peak_kib = rss_kib(server.pid, "VmHWM")
         rows["POST /api/v1/auth/refresh"] = wrk(base, "refresh.lua", 32, files)
         rows["GET /users/me during signin flood"] = me_during_signin(base, files)
-        return {"ready_ms": ready_ms, "idle_kib": idle_kib, "peak_kib": signin_peak_kib,
+        return {"ready_ms": ready_ms, "idle_kib": idle_kib, "peak_kib": signin_peak_kib, "timing": timing,
                 "after_kib": rss_kib(server.pid), "rows": rows}
     finally:
         server.terminate()
@@ -215,6 +242,15 @@ def render(results, single_ms, bound):
             f"| resident memory after the runs | {backend} | {after:.1f} MiB | |",
             f"| ready after start | {backend} | {result['ready_ms']:.0f} ms | ≤ 200 ms {verdict(result['ready_ms'] <= 200)} |",
         ]
+    lines += ["", "| wrong-password signin, median | database | known email | unknown email | ratio | target |",
+              "|---|---|---:|---:|---:|---|"]
+    for backend, result in results.items():
+        known, unknown = result["timing"]["known"], result["timing"]["unknown"]
+        ratio = unknown / known
+        lines.append(
+            f"| known vs unknown email | {backend} | {known:.1f} ms | {unknown:.1f} ms | {ratio:.2f} "
+            f"| 0.5–2 (similar) {verdict(0.5 <= ratio <= 2)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

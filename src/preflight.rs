@@ -71,10 +71,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// One message per failure, with the address tried and what to do next.
 async fn explain(error: sqlx::Error, url: &str) -> anyhow::Error {
-    let Ok(options) = PgConnectOptions::from_str(url)
-        .map_err(drop)
-        .and_then(|options| if url.starts_with("postgres") { Ok(options) } else { Err(()) })
-    else {
+    // Parse as Postgres only when it is one: the parser warns about SQLite's parameters.
+    let options = url.starts_with("postgres").then(|| PgConnectOptions::from_str(url).ok());
+    let Some(Some(options)) = options else {
         return anyhow!(error).context(format!("open {}", describe_database(url)));
     };
     let (host, port) = (options.get_host(), options.get_port());

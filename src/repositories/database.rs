@@ -60,7 +60,8 @@ pub enum NotReady {
 
 impl Database {
     /// Connects to `url` (`sqlite:` or `postgres:`). A SQLite file is created when missing,
-    /// and its folder too when that folder is `data_dir` (see [`SqlitePools::connect`]).
+    /// and its folder too when that folder is `data_dir` or the URL says `mode=rwc` (see
+    /// [`SqlitePools::connect`]).
     pub async fn connect(
         url: &str,
         settings: &DatabaseSettings,
@@ -70,7 +71,9 @@ impl Database {
         // 1.5 s): one failing call ends a request, so an unreachable database is a 503 in < 2 s.
         let budget = Duration::from_millis(settings.timeout_ms);
         let backend = if url.starts_with("sqlite:") {
-            let is_data_dir = |folder: &Path| same_folder(folder, data_dir);
+            // `?mode=rwc` is the operator saying "create it where I said".
+            let is_data_dir =
+                |folder: &Path| same_folder(folder, data_dir) || url.contains("mode=rwc");
             let pools =
                 SqlitePools::connect(url, settings.max_connections, budget, is_data_dir).await?;
             Backend::Sqlite(pools)

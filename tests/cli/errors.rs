@@ -61,7 +61,7 @@ fn an_unreachable_postgres_names_host_port_and_connection_refused() {
     // A port nothing listens on: bind one, note it, release it.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("a");
     let url = format!("postgres://warren@127.0.0.1:{}/warren", port.port());
-    let env = [("DATABASE_URL", url.as_str()), ("WARREN_DATABASE__ACQUIRE_TIMEOUT_SECS", "1")];
+    let env = [("DATABASE_URL", url.as_str()), ("WARREN_DATABASE__TIMEOUT_MS", "1000")];
     let message = operator.fails(&["migrate", "up"], &env);
     assert!(message.contains(&format!("127.0.0.1:{}", port.port())), "{message}");
     assert!(message.contains("connection refused"), "{message}");
