@@ -4,6 +4,7 @@
 # Fails on any failed check. FUZZ_SECONDS sets the time budget per database (default 90).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 
 venv=target/fuzz-venv
 schemathesis_version=4.32.5
@@ -38,11 +39,15 @@ fuzz() { # backend-name database-url
   done
   echo "== schemathesis against $name (http://127.0.0.1:$port)"
   local status=0
-  WARREN_FUZZ_URL="http://127.0.0.1:$port" WARREN_FUZZ_PASSWORD="fuzz owner passphrase $RANDOM$RANDOM" \
-    PYTHONPATH=scripts SCHEMATHESIS_HOOKS=fuzz_hooks \
-    "$venv/bin/schemathesis" run src/api/v1/openapi.json --url "http://127.0.0.1:$port" \
+  # Run from a fresh folder: schemathesis keeps a cache (.schemathesis/) of what earlier runs
+  # learnt from error responses, and stale lessons turn into false failures.
+  mkdir -p "$scratch/$name-cwd"
+  (cd "$scratch/$name-cwd" &&
+    WARREN_FUZZ_URL="http://127.0.0.1:$port" WARREN_FUZZ_PASSWORD="fuzz owner passphrase $RANDOM$RANDOM" \
+    PYTHONPATH="$root/scripts" SCHEMATHESIS_HOOKS=fuzz_hooks \
+    "$root/$venv/bin/schemathesis" run "$root/src/api/v1/openapi.json" --url "http://127.0.0.1:$port" \
       --checks "$checks" --max-time "${FUZZ_SECONDS:-90}" --workers 2 \
-      --suppress-health-check too_slow,filter_too_much --no-color || status=$?
+      --suppress-health-check too_slow,filter_too_much --no-color) || status=$?
   if grep -q 'panicked' "$scratch/$name.log"; then
     echo "error: the server panicked during fuzzing:" >&2
     grep -A3 'panicked' "$scratch/$name.log" >&2

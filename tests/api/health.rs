@@ -31,3 +31,17 @@ both_backends! {
         assert_eq!(health.status(), StatusCode::OK, "liveness does not depend on the database");
     }
 }
+
+/// `warren migrate down` on a live database: the instance says it is not ready instead of
+/// answering 500s while its probe says ready.
+async fn readiness_requires_every_migration_this_build_needs(app: TestApp) {
+    let reverted = app.database.migrate_down().await.expect("revert the newest migration");
+    assert!(reverted.is_some(), "there was a migration to revert");
+
+    let behind = app.get("/api/health/ready").await;
+    assert_problem(behind, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+
+    app.database.migrate_up().await.expect("re-apply");
+    assert_eq!(app.get("/api/health/ready").await.status(), StatusCode::OK);
+}
+both_backends!(readiness_requires_every_migration_this_build_needs);
