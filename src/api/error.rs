@@ -36,6 +36,10 @@ pub enum AppError {
     ReauthenticationFailed,
     #[error("the email address is already registered")]
     EmailTaken,
+    #[error("the link is invalid or has expired")]
+    InvalidToken,
+    #[error("the email address is not verified")]
+    EmailNotVerified,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("service temporarily unavailable")]
@@ -186,7 +190,9 @@ impl AppError {
             | Self::InvalidCredentials
             | Self::InvalidRefreshToken
             | Self::ReauthenticationFailed
-            | Self::EmailTaken => {
+            | Self::EmailTaken
+            | Self::InvalidToken
+            | Self::EmailNotVerified => {
                 let (status, code, title, detail) = self.fixed_parts();
                 Problem::new(status, code, title, detail)
             }
@@ -226,6 +232,18 @@ impl AppError {
                 "Email taken",
                 "an account with this email already exists",
             ),
+            Self::InvalidToken => (
+                StatusCode::BAD_REQUEST,
+                "invalid_token",
+                "Invalid token",
+                "the link is invalid, already used, superseded or expired; request a new one",
+            ),
+            Self::EmailNotVerified => (
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Email not verified",
+                "confirm your email address through the link sent to it, then sign in",
+            ),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", ""),
         }
     }
@@ -245,6 +263,8 @@ impl From<AccountError> for AppError {
             AccountError::ReauthenticationFailed => Self::ReauthenticationFailed,
             AccountError::Unauthenticated => Self::Unauthenticated,
             AccountError::InvalidRefreshToken => Self::InvalidRefreshToken,
+            AccountError::InvalidToken => Self::InvalidToken,
+            AccountError::EmailNotVerified => Self::EmailNotVerified,
             AccountError::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AccountError::Validation(errors) => Self::Validation(errors),
             AccountError::Unavailable(cause) => {

@@ -126,6 +126,7 @@ pub fn new_user(email: &str) -> NewUserRecord {
         full_name: None,
         password_hash: StoredHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
         created_at: OffsetDateTime::now_utc(),
+        verification: None,
     }
 }
 

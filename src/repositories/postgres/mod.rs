@@ -2,6 +2,7 @@
 //! [`Writer`]; times are `timestamptz` and compared in SQL.
 
 mod audit;
+mod email;
 mod sessions;
 mod throttles;
 mod users;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+pub use email::PgEmail;
 pub use audit::PgAudit;
 pub use sessions::PgSessions;
 pub use throttles::PgThrottles;

@@ -4,6 +4,7 @@
 //! compared with `julianday()`, which parses them whatever their fractional digits.
 
 mod audit;
+mod email;
 mod sessions;
 mod throttles;
 mod users;
@@ -18,6 +19,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+pub use email::SqliteEmail;
 pub use audit::SqliteAudit;
 pub use sessions::SqliteSessions;
 pub use throttles::SqliteThrottles;
