@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::core::config::{EmailSettings, EmailTransport};
@@ -87,8 +87,19 @@ fn build(from: &Mailbox, mail: &ClaimedMail) -> Result<Message, SendError> {
         .raw_header(auto)
         .message_id(None)
         .date_now()
-        .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(part(ContentType::TEXT_PLAIN, &mail.text)?)
+                .singlepart(part(ContentType::TEXT_HTML, &mail.html)?),
+        )
         .map_err(|error| SendError::Permanent(format!("build message: {error}")))
+}
+
+/// Always quoted-printable: readable in an `.eml` file, whatever the line lengths.
+fn part(content_type: ContentType, body: &str) -> Result<SinglePart, SendError> {
+    let body = Body::new_with_encoding(body.to_owned(), ContentTransferEncoding::QuotedPrintable)
+        .map_err(|_| SendError::Permanent("the body cannot be encoded".to_owned()))?;
+    Ok(SinglePart::builder().header(content_type).body(body))
 }
 
 /// Writes atomically (temporary file, then rename): a reader never sees half a message.
