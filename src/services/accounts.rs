@@ -154,6 +154,11 @@ impl AccountService {
             })?;
             self.reauthenticate(caller, current, client).await?;
         }
+        // Asking for the address one already has changes nothing and sends nothing.
+        let update = ProfileUpdate {
+            email: update.email.filter(|email| *email != caller.user.email),
+            ..update
+        };
         let password = match &update.password {
             Some(password) => Some(PasswordChange {
                 hash: self.hasher.hash(password).await?,

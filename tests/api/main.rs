@@ -21,6 +21,7 @@ mod jwks;
 mod mail_sink;
 mod migrations;
 mod openapi;
+mod outbox;
 mod proxy;
 mod security;
 mod security_review;

@@ -31,7 +31,9 @@ both_backends! {
         assert_eq!(body["email"], user.email.to_lowercase());
         assert_eq!(body["full_name"], user.full_name);
         let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
-        assert_eq!(keys.len(), 6, "exactly id, email, full_name, is_active, created_at, updated_at: {keys:?}");
+        let expected = ["avatar_url", "created_at", "email", "email_verified", "full_name", "id", "is_active", "pending_email", "updated_at"];
+        assert_eq!(keys, expected, "exactly the SPEC §3 user object");
+        assert_eq!((body["email_verified"].clone(), body["pending_email"].clone()), (json!(false), Value::Null));
     }
 
     async fn profile_update_changes_the_name_and_null_clears_it(app: TestApp) {

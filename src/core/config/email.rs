@@ -83,6 +83,33 @@ impl EmailSettings {
         self.transport.unwrap_or(EmailTransport::File)
     }
 
+    /// One line for `check-config`: where mail goes (never the SMTP credentials).
+    pub fn describe(&self, data_dir: &std::path::Path, require_verified: bool) -> String {
+        let destination = match (self.effective_transport(), &self.smtp_url) {
+            (EmailTransport::File, _) => {
+                format!("file: .eml files in {}", data_dir.join("mail").display())
+            }
+            (EmailTransport::Smtp, url) => {
+                let url = url.as_deref().unwrap_or_default();
+                let (scheme, rest) = url.split_once("://").unwrap_or(("smtp", url));
+                let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                let (host, query) = host.split_once('?').unwrap_or((host, ""));
+                let security = match scheme {
+                    "smtps" => "implicit TLS",
+                    _ if query.contains("tls=required") => "STARTTLS required",
+                    _ if query.contains("tls=opportunistic") => "STARTTLS if offered",
+                    _ => "plain",
+                };
+                format!("smtp to {host} ({security})")
+            }
+        };
+        let verified = if require_verified { "required" } else { "not required" };
+        format!(
+            "{destination}, from {}, up to {} attempts; verified address {verified} at signin",
+            self.from, self.max_attempts
+        )
+    }
+
     pub(super) fn validate(&self, production: bool, problems: &mut Problems) {
         for (key, secs) in [
             ("email.verify_ttl_secs", self.verify_ttl_secs),

@@ -92,8 +92,10 @@ pub(crate) async fn verify_email(
     Ok(axum::Json(UserResponse::from(&user)))
 }
 
-/// Send a new verification link to the caller's address (nothing when already verified, or
-/// when one went out within `email.resend_interval_secs`).
+/// Send a new verification link to the caller's address.
+///
+/// Nothing is sent when the address is already verified, or when a link went out within
+/// `email.resend_interval_secs`.
 #[utoipa::path(
     post, path = "/api/v1/users/me/verify-email", tag = "email", security(("bearer" = [])),
     responses(
