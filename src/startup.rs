@@ -34,8 +34,8 @@ use crate::domain::BackoffPolicy;
 use crate::preflight;
 use crate::repositories::Database;
 use crate::services::{
-    AccountService, AuditLog, Dispatcher, EmailService, LoginThrottle, MailTransport, SessionPolicy,
-    SessionService,
+    AccountService, AuditLog, Dispatcher, EmailService, LoginThrottle, MailTransport,
+    SessionPolicy, SessionService,
 };
 
 /// How long a stopping instance waits for the email delivery in hand.

@@ -11,13 +11,13 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AuditRepository, Credentials, EmailRepository, PasswordReset, NewRefreshToken, NewSession, NewUserRecord, RefreshTokenState,
-    RepoError, Reservation, Rotation, SessionLiveness, SessionRepository, ThrottleRepository,
-    UserChanges, UserRepository,
+    AuditRepository, Credentials, EmailRepository, NewRefreshToken, NewSession, NewUserRecord,
+    PasswordReset, RefreshTokenState, RepoError, Reservation, Rotation, SessionLiveness,
+    SessionRepository, ThrottleRepository, UserChanges, UserRepository,
 };
 use crate::domain::{
-    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail, RefreshTokenHash, Session, SessionId, StoredHash, User,
-    UserId,
+    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
+    RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
 };
 
 /// A repository whose every call must finish within `budget`.

@@ -22,8 +22,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink,
-    OutgoingMail, RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
+    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
+    RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
 };
 
 pub use database::{Backend, Database, MigrationStatus, NotReady, Repositories};

@@ -168,7 +168,8 @@ impl AccountService {
         };
         let password_changed = password.is_some();
         let email_changed = update.email.is_some();
-        let mut changes = UserChanges { full_name: update.full_name, password, ..UserChanges::default() };
+        let mut changes =
+            UserChanges { full_name: update.full_name, password, ..UserChanges::default() };
         if let Some(new_email) = update.email {
             self.email_change(&caller.user, new_email, &mut changes)?;
         }

@@ -96,8 +96,7 @@ both_backends!(a_reset_replaces_the_password_and_ends_every_session_and_token);
 async fn garbage_wrong_purpose_superseded_and_expired_tokens_are_all_invalid(mut app: TestApp) {
     let sink = deliver_to_sink(&mut app).await;
     let (user, first) = reset_token_for(&app, &sink).await;
-    let verify_token =
-        with_subject(&sink.to(&user.email), "Confirm your email address").token();
+    let verify_token = with_subject(&sink.to(&user.email), "Confirm your email address").token();
     for garbage in ["", "x", "%00'; DROP TABLE users; --", &"a".repeat(5_000), &verify_token] {
         let response = reset(&app, garbage, "a completely new passphrase 42").await;
         assert_problem(response, StatusCode::BAD_REQUEST, "invalid_token").await;

@@ -156,13 +156,12 @@ async fn converse(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resul
                     raw.push_str("\r\n");
                 }
                 let mut state = state.lock().expect("sink lock");
-                match state.refuse_with {
-                    Some(reply) => reply,
-                    None => {
-                        let recipients = std::mem::take(&mut recipients);
-                        state.inbox.push(Received { recipients, raw });
-                        "250 OK queued"
-                    }
+                if let Some(reply) = state.refuse_with {
+                    reply
+                } else {
+                    let recipients = std::mem::take(&mut recipients);
+                    state.inbox.push(Received { recipients, raw });
+                    "250 OK queued"
                 }
             }
             "QUIT" => {

@@ -122,7 +122,8 @@ impl EmailSettings {
         }
         problems.within("email.max_attempts", u64::from(self.max_attempts), 1, 100);
         if self.from.parse::<lettre::message::Mailbox>().is_err() {
-            problems.refuse("email.from", "must be an address such as `Warren <no-reply@example.com>`");
+            problems
+                .refuse("email.from", "must be an address such as `Warren <no-reply@example.com>`");
         }
         for (key, link) in [
             ("email.links.verify_email", &self.links.verify_email),
@@ -141,7 +142,9 @@ impl EmailSettings {
             (EmailTransport::Smtp, None) => {
                 problems.refuse("email.smtp_url", "required when email.transport is smtp");
             }
-            (EmailTransport::Smtp, Some(url)) if !url.starts_with("smtp://") && !url.starts_with("smtps://") => {
+            (EmailTransport::Smtp, Some(url))
+                if !url.starts_with("smtp://") && !url.starts_with("smtps://") =>
+            {
                 problems.refuse("email.smtp_url", "must start with smtp:// or smtps://");
             }
             _ => {}

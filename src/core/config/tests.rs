@@ -248,7 +248,10 @@ fn email_settings_are_checked_and_production_refuses_the_file_transport() {
             "email.links.verify_email",
             "email.from",
         ] {
-            assert!(message.contains(&key.to_uppercase().replace('.', "__")) || message.contains(key), "{key} missing from {message}");
+            assert!(
+                message.contains(&key.to_uppercase().replace('.', "__")) || message.contains(key),
+                "{key} missing from {message}"
+            );
         }
         jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
         let message = load_in(jail).expect_err("smtp without a URL").to_string();

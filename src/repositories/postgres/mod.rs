@@ -13,8 +13,8 @@ use std::time::Duration;
 use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-pub use email::PgEmail;
 pub use audit::PgAudit;
+pub use email::PgEmail;
 pub use sessions::PgSessions;
 pub use throttles::PgThrottles;
 pub use users::PgUsers;

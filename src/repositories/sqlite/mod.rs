@@ -19,8 +19,8 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-pub use email::SqliteEmail;
 pub use audit::SqliteAudit;
+pub use email::SqliteEmail;
 pub use sessions::SqliteSessions;
 pub use throttles::SqliteThrottles;
 pub use users::SqliteUsers;

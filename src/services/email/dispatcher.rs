@@ -101,7 +101,8 @@ impl Dispatcher {
     /// ceiling doubles per attempt and instances that failed together do not retry together.
     fn retry_delay(&self, attempts: u32) -> time::Duration {
         let exponent = attempts.saturating_sub(1).min(20);
-        let ceiling = self.retry_initial_secs.saturating_mul(1 << exponent).min(MAX_RETRY_DELAY_SECS);
+        let ceiling =
+            self.retry_initial_secs.saturating_mul(1 << exponent).min(MAX_RETRY_DELAY_SECS);
         let ceiling_ms = ceiling * 1_000;
         let jitter = getrandom::u64().unwrap_or(0) % (ceiling_ms / 2 + 1);
         let millis = i64::try_from(ceiling_ms - jitter).unwrap_or(i64::MAX);

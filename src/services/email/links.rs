@@ -1,6 +1,8 @@
 //! Link tokens: 256 random bits, URL-safe, stored only as their SHA-256; and the links that
 //! carry them, built from the configured templates.
 
+use std::fmt::Write as _;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -33,7 +35,7 @@ fn percent_encode(value: &str) -> String {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
             encoded.push(char::from(byte));
         } else {
-            encoded.push_str(&format!("%{byte:02X}"));
+            let _ = write!(encoded, "%{byte:02X}");
         }
     }
     encoded
@@ -65,7 +67,10 @@ mod tests {
 
     #[test]
     fn links_fill_the_template_with_the_encoded_token() {
-        assert_eq!(link("https://a.example/v#token={token}", "ab-_"), "https://a.example/v#token=ab-_");
+        assert_eq!(
+            link("https://a.example/v#token={token}", "ab-_"),
+            "https://a.example/v#token=ab-_"
+        );
         assert_eq!(link("x?t={token}", "a b/+"), "x?t=a%20b%2F%2B");
     }
 

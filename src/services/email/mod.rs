@@ -79,7 +79,9 @@ impl EmailService {
         address: &EmailAddress,
     ) -> Result<LinkUse, AccountError> {
         let (template, ttl) = match purpose {
-            LinkPurpose::VerifyEmail => (&self.settings.links.verify_email, self.settings.verify_ttl_secs),
+            LinkPurpose::VerifyEmail => {
+                (&self.settings.links.verify_email, self.settings.verify_ttl_secs)
+            }
             LinkPurpose::ResetPassword => {
                 (&self.settings.links.reset_password, self.settings.reset_ttl_secs)
             }

@@ -41,7 +41,10 @@ impl std::fmt::Debug for MailTransport {
 
 impl MailTransport {
     /// The configured transport; `data_dir` holds the file transport's `mail/` folder.
-    pub fn from_settings(settings: &EmailSettings, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+    pub fn from_settings(
+        settings: &EmailSettings,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Self> {
         match (settings.effective_transport(), &settings.smtp_url) {
             (EmailTransport::File, _) => Ok(Self::File(data_dir.join("mail"))),
             (EmailTransport::Smtp, Some(url)) => {

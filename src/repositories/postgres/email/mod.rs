@@ -1,170 +1,34 @@
-//! SQLite: `email_tokens` and `email_outbox`. The single writer connection serialises claims,
-//! so no two dispatchers of one database file can take the same message.
+//! Postgres: `email_tokens` and `email_outbox`. Claims lock their rows with `FOR UPDATE SKIP
+//! LOCKED`, so several instances on one database never take the same message.
+
+mod statements;
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteConnection;
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{SqlitePools, Writer};
-use crate::domain::{
-    ClaimedMail, EmailAddress, LinkPurpose, LinkTokenHash, NewLink, OutgoingMail, User, UserId,
-};
+use super::Writer;
+use crate::domain::{ClaimedMail, LinkPurpose, LinkTokenHash, NewLink, OutgoingMail, User, UserId};
 use crate::repositories::errors::classify;
-use crate::repositories::rows::{ClaimedRow, SpentLinkRow, UserRow};
+use crate::repositories::rows::ClaimedRow;
 use crate::repositories::{EmailRepository, PasswordReset, RepoError};
-
-const USER_COLUMNS: &str = "id, email, full_name, is_active, token_version, created_at, \
-     updated_at, email_verified, pending_email, avatar_name";
+use statements::{finish, spend, update_user};
+pub(super) use statements::{insert_link, insert_mail, queue_changes, refuse_taken};
 
 #[derive(Debug, Clone)]
-pub struct SqliteEmail {
-    pools: SqlitePools,
+pub struct PgEmail {
+    pool: PgPool,
 }
 
-impl SqliteEmail {
-    pub fn new(pools: SqlitePools) -> Self {
-        Self { pools }
+impl PgEmail {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
     }
-}
-
-/// Stores `link`, ending the user's older links of the same purpose.
-pub(super) async fn insert_link(
-    conn: &mut SqliteConnection,
-    link: &NewLink,
-    now: OffsetDateTime,
-) -> Result<(), RepoError> {
-    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2")
-        .bind(link.user_id.as_uuid())
-        .bind(link.purpose.as_str())
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
-    sqlx::query(
-        "INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(link.hash.as_bytes().as_slice())
-    .bind(link.user_id.as_uuid())
-    .bind(link.purpose.as_str())
-    .bind(&link.email)
-    .bind(now)
-    .bind(link.expires_at)
-    .execute(conn)
-    .await
-    .map_err(classify)?;
-    Ok(())
-}
-
-/// Queues `mail`; without a recipient it goes to `user`'s current address.
-pub(super) async fn insert_mail(
-    conn: &mut SqliteConnection,
-    mail: &OutgoingMail,
-    user: Option<UserId>,
-    now: OffsetDateTime,
-) -> Result<(), RepoError> {
-    sqlx::query(
-        "INSERT INTO email_outbox
-           (id, kind, recipient, subject, body_text, body_html, created_at, next_attempt_at)
-         SELECT $1, $2, coalesce($3, (SELECT email FROM users WHERE id = $4)), $5, $6, $7, $8, $8",
-    )
-    .bind(Uuid::now_v7())
-    .bind(mail.kind)
-    .bind(mail.recipient.as_deref())
-    .bind(user.map(|id| id.as_uuid()))
-    .bind(&mail.subject)
-    .bind(&mail.text)
-    .bind(&mail.html)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map_err(classify)?;
-    Ok(())
-}
-
-/// `RepoError::Conflict` when `email` is some account's address already.
-pub(super) async fn refuse_taken(
-    conn: &mut SqliteConnection,
-    email: &EmailAddress,
-) -> Result<(), RepoError> {
-    let taken: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_one(conn)
-        .await
-        .map_err(classify)?;
-    if taken > 0 { Err(RepoError::Conflict) } else { Ok(()) }
-}
-
-/// The email side of a profile update, in its transaction: a new password ends every link
-/// token; then the change's link and messages are stored.
-pub(super) async fn queue_changes(
-    conn: &mut SqliteConnection,
-    user: UserId,
-    password_changed: bool,
-    link: Option<&NewLink>,
-    mail: &[OutgoingMail],
-    now: OffsetDateTime,
-) -> Result<(), RepoError> {
-    if password_changed {
-        sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
-            .bind(user.as_uuid())
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
-    }
-    if let Some(link) = link {
-        insert_link(conn, link, now).await?;
-    }
-    for message in mail {
-        insert_mail(conn, message, Some(user), now).await?;
-    }
-    Ok(())
-}
-
-/// Deletes a live token of `purpose`, so that of any number of concurrent uses one wins.
-async fn spend(
-    conn: &mut SqliteConnection,
-    token: &LinkTokenHash,
-    purpose: LinkPurpose,
-    now: OffsetDateTime,
-) -> Result<Option<SpentLinkRow>, RepoError> {
-    let rows: Vec<SpentLinkRow> = sqlx::query_as(
-        "DELETE FROM email_tokens
-         WHERE token_hash = $1 AND purpose = $2 AND julianday(expires_at) > julianday($3)
-         RETURNING user_id, email",
-    )
-    .bind(token.as_bytes().as_slice())
-    .bind(purpose.as_str())
-    .bind(now)
-    .fetch_all(conn)
-    .await
-    .map_err(classify)?;
-    Ok(rows.into_iter().next())
-}
-
-async fn update_user(
-    conn: &mut SqliteConnection,
-    assignments: &str,
-    id: Uuid,
-    now: OffsetDateTime,
-    value: Option<&str>,
-) -> Result<Option<User>, RepoError> {
-    let sql = format!(
-        "UPDATE users SET {assignments}, updated_at = $2 WHERE id = $1 AND is_active
-         RETURNING {USER_COLUMNS}"
-    );
-    let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(now)
-        .bind(value)
-        .fetch_all(conn)
-        .await
-        .map_err(classify)?;
-    rows.into_iter().next().map(User::try_from).transpose()
 }
 
 #[async_trait]
-impl EmailRepository for SqliteEmail {
+impl EmailRepository for PgEmail {
     #[tracing::instrument(skip_all)]
     async fn issue_link(
         &self,
@@ -173,10 +37,10 @@ impl EmailRepository for SqliteEmail {
         now: OffsetDateTime,
         quiet_since: OffsetDateTime,
     ) -> Result<bool, RepoError> {
-        let mut writer = Writer::begin(&self.pools.write).await?;
+        let mut writer = Writer::begin(&self.pool).await?;
         let recent: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM email_outbox
-             WHERE recipient = $1 AND kind = $2 AND julianday(created_at) > julianday($3)",
+             WHERE recipient = $1 AND kind = $2 AND created_at > $3",
         )
         .bind(&link.email)
         .bind(mail.kind)
@@ -196,7 +60,7 @@ impl EmailRepository for SqliteEmail {
 
     #[tracing::instrument(skip_all)]
     async fn queue(&self, mail: OutgoingMail, now: OffsetDateTime) -> Result<(), RepoError> {
-        let mut writer = Writer::begin(&self.pools.write).await?;
+        let mut writer = Writer::begin(&self.pool).await?;
         insert_mail(writer.conn(), &mail, None, now).await?;
         writer.commit().await
     }
@@ -207,16 +71,16 @@ impl EmailRepository for SqliteEmail {
         token: &LinkTokenHash,
         now: OffsetDateTime,
     ) -> Result<Option<User>, RepoError> {
-        let mut writer = Writer::begin(&self.pools.write).await?;
+        let mut writer = Writer::begin(&self.pool).await?;
         let Some(spent) = spend(writer.conn(), token, LinkPurpose::VerifyEmail, now).await? else {
             writer.rollback().await?;
             return Ok(None);
         };
-        let assignments = "email_verified = 1, email = coalesce($3, email)";
+        let assignments = "email_verified = true, email = coalesce($3, email)";
         let user = update_user(writer.conn(), assignments, spent.user_id, now, None).await?;
         // The link proves the address it went to, which must still be the account's.
         let user = user.filter(|user| user.email.as_str() == spent.email);
-        if user.is_some() { writer.commit().await? } else { writer.rollback().await? }
+        finish(writer, user.is_some()).await?;
         Ok(user)
     }
 
@@ -227,14 +91,14 @@ impl EmailRepository for SqliteEmail {
         reset: PasswordReset,
         now: OffsetDateTime,
     ) -> Result<Option<User>, RepoError> {
-        let mut writer = Writer::begin(&self.pools.write).await?;
+        let mut writer = Writer::begin(&self.pool).await?;
         let spent = spend(writer.conn(), token, LinkPurpose::ResetPassword, now).await?;
         let Some(spent) = spent else {
             writer.rollback().await?;
             return Ok(None);
         };
         let assignments =
-            "password_hash = $3, email_verified = 1, token_version = token_version + 1";
+            "password_hash = $3, email_verified = true, token_version = token_version + 1";
         let hash = Some(reset.hash.as_str());
         let Some(user) = update_user(writer.conn(), assignments, spent.user_id, now, hash).await?
         else {
@@ -266,7 +130,7 @@ impl EmailRepository for SqliteEmail {
         notice: OutgoingMail,
         now: OffsetDateTime,
     ) -> Result<Option<User>, RepoError> {
-        let mut writer = Writer::begin(&self.pools.write).await?;
+        let mut writer = Writer::begin(&self.pool).await?;
         let spent = spend(writer.conn(), token, LinkPurpose::ConfirmEmailChange, now).await?;
         let Some(spent) = spent else {
             writer.rollback().await?;
@@ -275,10 +139,10 @@ impl EmailRepository for SqliteEmail {
         // Queued first, so that "the account's address" is still the old one.
         let user_id = UserId::from_uuid(spent.user_id);
         insert_mail(writer.conn(), &notice, Some(user_id), now).await?;
-        let assignments = "email = $3, pending_email = NULL, email_verified = 1";
+        let assignments = "email = $3, pending_email = NULL, email_verified = true";
         let new_email = Some(spent.email.as_str());
         let user = update_user(writer.conn(), assignments, spent.user_id, now, new_email).await?;
-        if user.is_some() { writer.commit().await? } else { writer.rollback().await? }
+        finish(writer, user.is_some()).await?;
         Ok(user)
     }
 
@@ -289,14 +153,15 @@ impl EmailRepository for SqliteEmail {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<ClaimedMail>, RepoError> {
-        let mut writer = Writer::begin(&self.pools.write).await?;
+        let mut writer = Writer::begin(&self.pool).await?;
         let rows: Vec<ClaimedRow> = sqlx::query_as(
             "UPDATE email_outbox SET claimed_until = $2, attempts = attempts + 1
              WHERE id IN (
                SELECT id FROM email_outbox
-               WHERE status = 'pending' AND julianday(next_attempt_at) <= julianday($1)
-                 AND (claimed_until IS NULL OR julianday(claimed_until) <= julianday($1))
-               ORDER BY next_attempt_at LIMIT $3)
+               WHERE status = 'pending' AND next_attempt_at <= $1
+                 AND (claimed_until IS NULL OR claimed_until <= $1)
+               ORDER BY next_attempt_at LIMIT $3
+               FOR UPDATE SKIP LOCKED)
              RETURNING id, recipient, subject, body_text, body_html, attempts",
         )
         .bind(now)
@@ -358,7 +223,7 @@ impl EmailRepository for SqliteEmail {
     }
 }
 
-impl SqliteEmail {
+impl PgEmail {
     async fn settle(
         &self,
         sql: &'static str,
@@ -366,7 +231,7 @@ impl SqliteEmail {
         at: Option<OffsetDateTime>,
         error: Option<&str>,
     ) -> Result<(), RepoError> {
-        let mut writer = Writer::begin(&self.pools.write).await?;
+        let mut writer = Writer::begin(&self.pool).await?;
         sqlx::query(sql)
             .bind(id)
             .bind(at)
