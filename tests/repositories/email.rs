@@ -81,8 +81,8 @@ async fn a_reset_bumps_the_token_version_and_ends_links_and_a_taken_address_conf
 
     let hash = StoredHash::new("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".to_owned());
     let reset = PasswordReset { hash, notice: mail("password_changed", None) };
-    let token = LinkTokenHash::from_bytes([4; 32]);
-    let after = repositories.email.reset_password(&token, reset, now).await.expect("reset");
+    let reset_link = LinkTokenHash::from_bytes([4; 32]);
+    let after = repositories.email.reset_password(&reset_link, reset, now).await.expect("reset");
     let after = after.expect("the user");
     assert_eq!(after.token_version, user.token_version + 1);
     let gone = repositories.email.confirm_email_change(&change, mail("n", None), now).await;

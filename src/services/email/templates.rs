@@ -25,7 +25,7 @@ struct LinkContext<'a> {
     action: &'static str,
     link: &'a str,
     /// The link escaped for an HTML attribute only where HTML requires it, so it reads as the
-    /// configured template (MiniJinja's own escaping would also turn `/` into `&#x2f;`).
+    /// configured template (the template engine's own escaping would also turn `/` into `&#x2f;`).
     link_html: minijinja::Value,
     valid_for: &'a str,
 }
