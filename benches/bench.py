@@ -4,7 +4,7 @@
 For each database (SQLite always, Postgres when reachable) it starts Warren on a fresh database
 with per-IP limits off, measures time-to-ready and idle memory, seeds accounts and sessions, and
 runs wrk (a separate process) against: health, /users/me, signin, refresh, and /users/me while
-signin is saturated. It prints a Markdown table and writes it to benches/results.md.
+signin, then forgot-password, is saturated. It prints a Markdown table and writes it to benches/results.md.
 Standard library only; wrk comes from Debian's package.
 """
 
@@ -154,7 +154,8 @@ def run_backend(name, database_url, scratch):
         rows["POST /api/v1/auth/signin"] = wrk(base, "signin.lua", 16, files)
         signin_peak_kib = rss_kib(server.pid, "VmHWM")
         rows["POST /api/v1/auth/refresh"] = wrk(base, "refresh.lua", 32, files)
-        rows["GET /users/me during signin flood"] = me_during_signin(base, files)
+        rows["GET /users/me during signin flood"] = me_during_flood(base, files, "signin.lua")
+        rows["GET /users/me during forgot-password flood"] = me_during_flood(base, files, "forgot.lua")
         return {"ready_ms": ready_ms, "idle_kib": idle_kib, "peak_kib": signin_peak_kib, "timing": timing,
                 "after_kib": rss_kib(server.pid), "rows": rows}
     finally:
@@ -167,10 +168,10 @@ def wrk_plain(base, path):
     return parse_wrk(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
 
-def me_during_signin(base, files):
+def me_during_flood(base, files, script):
     flood_seconds = str(int(DURATION) + 4)
     flood = subprocess.Popen(
-        ["wrk", "-t1", "-c16", f"-d{flood_seconds}s", "-s", str(WRK / "signin.lua"), base + "/"],
+        ["wrk", "-t1", "-c16", f"-d{flood_seconds}s", "-s", str(WRK / script), base + "/"],
         env={**os.environ, **files}, stdout=subprocess.DEVNULL,
     )
     try:
@@ -223,6 +224,7 @@ def render(results, single_ms, bound):
         "GET /api/v1/users/me": lambda r: f"≥ 15000/s, p99 ≤ 5 ms {verdict(r['rate'] >= 15000 and r['p99'] <= 5)}",
         "POST /api/v1/auth/signin": lambda r: f"≥ {0.8 * bound:.0f}/s (80 % of bound) {verdict(r['rate'] >= 0.8 * bound)}",
         "GET /users/me during signin flood": lambda r: f"p99 ≤ 10 ms {verdict(r['p99'] <= 10)}",
+        "GET /users/me during forgot-password flood": lambda r: f"p99 ≤ 10 ms {verdict(r['p99'] <= 10)}",
     }
     for backend, result in results.items():
         for scenario, row in result["rows"].items():

@@ -25,7 +25,7 @@ use crate::api::middleware::{
     panic_response, record_response, render_problems, request_span, security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
-use crate::api::v1::endpoints::{auth, health, jwks, sessions, users};
+use crate::api::v1::endpoints::{auth, email, health, jwks, sessions, users};
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
@@ -33,7 +33,13 @@ use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens
 use crate::domain::BackoffPolicy;
 use crate::preflight;
 use crate::repositories::Database;
-use crate::services::{AccountService, AuditLog, LoginThrottle, SessionPolicy, SessionService};
+use crate::services::{
+    AccountService, AuditLog, Dispatcher, EmailService, LoginThrottle, MailTransport,
+    SessionPolicy, SessionService,
+};
+
+/// How long a stopping instance waits for the email delivery in hand.
+const DISPATCHER_GRACE: Duration = Duration::from_secs(20);
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -43,6 +49,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     database: Database,
+    dispatcher: Dispatcher,
     startup: StartupFacts,
 }
 
@@ -100,8 +107,10 @@ impl Application {
             kid: keys.signing_kid().to_owned(),
         };
         let state = build_state(settings, database.clone(), keys, clock, password_params)?;
+        let transport = MailTransport::from_settings(&settings.email, &settings.data_dir)?;
+        let dispatcher = state.email.dispatcher(transport)?;
         let router = router(state, settings).context("set up the per-IP rate limits")?;
-        Ok(Self { listener, router, database, startup })
+        Ok(Self { listener, router, database, dispatcher, startup })
     }
 
     /// The fully layered router, for driving the application without a socket (benchmarks).
@@ -132,10 +141,16 @@ impl Application {
         let StartupFacts { database, kid } = &self.startup;
         tracing::info!(%url, docs = %format!("{url}/docs"), %database, %kid, "serving");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serve")?;
+        let (stop_dispatcher, stopped) = tokio::sync::watch::channel(false);
+        let dispatcher = tokio::spawn(self.dispatcher.run(stopped));
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        // The dispatcher finishes the delivery in hand (bounded by the SMTP timeout) and gives
+        // the rest of its claims back before the pool closes.
+        let _ = stop_dispatcher.send(true);
+        if tokio::time::timeout(DISPATCHER_GRACE, dispatcher).await.is_err() {
+            tracing::warn!("email dispatcher did not stop in time; its claims expire by lease");
+        }
+        served.context("serve")?;
         self.database.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -178,14 +193,30 @@ fn build_state(
         Arc::clone(&clock),
     ));
     let throttle = LoginThrottle::new(repositories.throttles, BackoffPolicy::default());
-    let accounts =
-        AccountService::new(users, Arc::clone(&sessions), throttle, audit, hasher, clock);
+    let email = Arc::new(EmailService::new(
+        repositories.email,
+        Arc::clone(&users),
+        settings.email.clone(),
+        auth.require_verified_email,
+        Arc::clone(&audit),
+        Arc::clone(&clock),
+    )?);
+    let accounts = AccountService::new(
+        users,
+        Arc::clone(&sessions),
+        throttle,
+        audit,
+        hasher,
+        Arc::clone(&email),
+        clock,
+    );
     // Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then
     // fetched well before tokens it signed are common.
     let jwks_max_age = (auth.access_token_ttl_secs / 3).max(60);
     Ok(AppState {
         accounts: Arc::new(accounts),
         sessions,
+        email,
         keys,
         database,
         password_policy: settings.password_policy(),
@@ -206,11 +237,13 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
     let per_ip = |router: Router<AppState>, quota: Quota| {
         if limits.enabled { limit_per_ip(router, quota, Arc::clone(&trusted)) } else { Ok(router) }
     };
-    let credentials = per_ip(auth::credential_router(), credential_quota)?;
+    let credentials =
+        per_ip(auth::credential_router().merge(email::credential_router()), credential_quota)?;
     let api_v1 = Router::new()
-        .nest("/auth", credentials.merge(auth::router()))
+        .nest("/auth", credentials.merge(auth::router()).merge(email::router()))
         .nest("/users", users::router())
-        .nest("/users/me/sessions", sessions::router());
+        .nest("/users/me/sessions", sessions::router())
+        .nest("/users/me/verify-email", email::me_router());
     let api_v1 = per_ip(api_v1, general_quota)?;
     let routes = Router::new()
         .nest("/api/v1", api_v1)

@@ -36,7 +36,7 @@ pub enum AppError {
     /// A bearer token was presented but cannot be used (expired, revoked, malformed, forged):
     /// RFC 6750's `invalid_token`, which tells a client to refresh rather than to sign in.
     #[error("invalid or expired access token")]
-    InvalidToken,
+    InvalidAccessToken,
     #[error("invalid email or password")]
     InvalidCredentials,
     #[error("unknown, expired or revoked refresh token")]
@@ -45,6 +45,10 @@ pub enum AppError {
     ReauthenticationFailed,
     #[error("the email address is already registered")]
     EmailTaken,
+    #[error("the link is invalid or has expired")]
+    InvalidToken,
+    #[error("the email address is not verified")]
+    EmailNotVerified,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("service temporarily unavailable")]
@@ -192,11 +196,13 @@ impl AppError {
             Self::Unavailable => Problem::for_status(StatusCode::SERVICE_UNAVAILABLE),
             Self::Internal(_) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
             Self::Unauthenticated
-            | Self::InvalidToken
+            | Self::InvalidAccessToken
             | Self::InvalidCredentials
             | Self::InvalidRefreshToken
             | Self::ReauthenticationFailed
-            | Self::EmailTaken => {
+            | Self::EmailTaken
+            | Self::InvalidToken
+            | Self::EmailNotVerified => {
                 let (status, code, title, detail) = self.fixed_parts();
                 Problem::new(status, code, title, detail)
             }
@@ -212,7 +218,7 @@ impl AppError {
                 "Unauthenticated",
                 "a valid bearer access token is required",
             ),
-            Self::InvalidToken => (
+            Self::InvalidAccessToken => (
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 "Unauthenticated",
@@ -242,6 +248,18 @@ impl AppError {
                 "Email taken",
                 "an account with this email already exists",
             ),
+            Self::InvalidToken => (
+                StatusCode::BAD_REQUEST,
+                "invalid_token",
+                "Invalid token",
+                "the link is invalid, already used, superseded or expired; request a new one",
+            ),
+            Self::EmailNotVerified => (
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Email not verified",
+                "confirm your email address through the link sent to it, then sign in",
+            ),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", ""),
         }
     }
@@ -261,6 +279,8 @@ impl From<AccountError> for AppError {
             AccountError::ReauthenticationFailed => Self::ReauthenticationFailed,
             AccountError::Unauthenticated => Self::Unauthenticated,
             AccountError::InvalidRefreshToken => Self::InvalidRefreshToken,
+            AccountError::InvalidToken => Self::InvalidToken,
+            AccountError::EmailNotVerified => Self::EmailNotVerified,
             AccountError::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AccountError::Validation(errors) => Self::Validation(errors),
             AccountError::Unavailable(cause) => {
@@ -287,7 +307,7 @@ impl IntoResponse for AppError {
             Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidRefreshToken => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::InvalidToken => {
+            Self::InvalidAccessToken => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(INVALID_TOKEN));
             }
             Self::Unavailable => {

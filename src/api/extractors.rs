@@ -125,14 +125,14 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let Some(token) = bearer_token(&parts.headers) else {
             return Err(if presents_bearer(&parts.headers) {
-                AppError::InvalidToken
+                AppError::InvalidAccessToken
             } else {
                 AppError::Unauthenticated
             });
         };
         match state.sessions.authenticate(token).await {
             Ok(caller) => Ok(Self(caller)),
-            Err(AccountError::Unauthenticated) => Err(AppError::InvalidToken),
+            Err(AccountError::Unauthenticated) => Err(AppError::InvalidAccessToken),
             Err(other) => Err(other.into()),
         }
     }

@@ -7,7 +7,7 @@ use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::v1::endpoints::{auth, health, jwks, sessions, users};
+use super::v1::endpoints::{auth, email, health, jwks, sessions, users};
 
 /// Where the document is served; Swagger UI at `/docs` reads it from here.
 pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
@@ -25,6 +25,8 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         auth::sign_up, auth::sign_in, auth::refresh, auth::sign_out,
         users::me, users::update_me, users::delete_me,
         sessions::list, sessions::sign_out_everywhere,
+        email::verify_email, email::resend_verification, email::forgot_password,
+        email::reset_password, email::confirm_email_change,
         health::health, health::ready,
         jwks::jwks,
     ),
@@ -33,6 +35,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "auth", description = "Signing up, in and out; refreshing tokens"),
         (name = "users", description = "The caller's own account"),
         (name = "sessions", description = "The caller's signed-in devices"),
+        (name = "email", description = "Address verification, password reset, email change"),
         (name = "health", description = "Liveness and readiness probes"),
         (name = "keys", description = "Public keys for verifying access tokens"),
     ),

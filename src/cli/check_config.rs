@@ -57,6 +57,7 @@ fn summary(settings: &Settings) -> Vec<(&'static str, String)> {
         ("cors origins", listed(&settings.cors.allowed_origins)),
         ("trusted proxies", listed(&proxies)),
         ("rate limits", rate_limits(settings)),
+        ("email", settings.email.describe(&settings.data_dir, auth.require_verified_email)),
         (
             "log",
             format!("{:?}, level {}", settings.log_format(), settings.log.level).to_lowercase(),

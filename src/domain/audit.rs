@@ -19,10 +19,15 @@ pub enum AuthEventKind {
     Signout,
     SignoutEverywhere,
     AccountDeleted,
+    VerificationSent,
+    EmailVerified,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailChanged,
 }
 
 impl AuthEventKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 17] = [
         Self::Signup,
         Self::SigninSuccess,
         Self::SigninFailure,
@@ -35,6 +40,11 @@ impl AuthEventKind {
         Self::Signout,
         Self::SignoutEverywhere,
         Self::AccountDeleted,
+        Self::VerificationSent,
+        Self::EmailVerified,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::EmailChanged,
     ];
 
     /// The kind whose [`Self::as_str`] is `name`.
@@ -56,6 +66,11 @@ impl AuthEventKind {
             Self::Signout => "signout",
             Self::SignoutEverywhere => "signout_everywhere",
             Self::AccountDeleted => "account_deleted",
+            Self::VerificationSent => "verification_sent",
+            Self::EmailVerified => "email_verified",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::EmailChanged => "email_changed",
         }
     }
 }

@@ -11,13 +11,13 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AuditRepository, Credentials, NewRefreshToken, NewSession, NewUserRecord, RefreshTokenState,
-    RepoError, Reservation, Rotation, SessionLiveness, SessionRepository, ThrottleRepository,
-    UserChanges, UserRepository,
+    AuditRepository, Credentials, EmailRepository, NewRefreshToken, NewSession, NewUserRecord,
+    PasswordReset, RefreshTokenState, RepoError, Reservation, Rotation, SessionLiveness,
+    SessionRepository, ThrottleRepository, UserChanges, UserRepository,
 };
 use crate::domain::{
-    AuthEvent, BackoffPolicy, EmailAddress, RefreshTokenHash, Session, SessionId, StoredHash, User,
-    UserId,
+    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
+    RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
 };
 
 /// A repository whose every call must finish within `budget`.
@@ -167,5 +167,74 @@ impl ThrottleRepository for Budgeted<dyn ThrottleRepository> {
 
     async fn clear(&self, email: &EmailAddress) -> Result<(), RepoError> {
         self.run(self.inner.clear(email)).await
+    }
+}
+
+#[async_trait]
+impl EmailRepository for Budgeted<dyn EmailRepository> {
+    async fn issue_link(
+        &self,
+        link: NewLink,
+        mail: OutgoingMail,
+        now: OffsetDateTime,
+        quiet_since: OffsetDateTime,
+    ) -> Result<bool, RepoError> {
+        self.run(self.inner.issue_link(link, mail, now, quiet_since)).await
+    }
+
+    async fn queue(&self, mail: OutgoingMail, now: OffsetDateTime) -> Result<(), RepoError> {
+        self.run(self.inner.queue(mail, now)).await
+    }
+
+    async fn verify_email(
+        &self,
+        token: &LinkTokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.verify_email(token, now)).await
+    }
+
+    async fn reset_password(
+        &self,
+        token: &LinkTokenHash,
+        reset: PasswordReset,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.reset_password(token, reset, now)).await
+    }
+
+    async fn confirm_email_change(
+        &self,
+        token: &LinkTokenHash,
+        notice: OutgoingMail,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.confirm_email_change(token, notice, now)).await
+    }
+
+    async fn claim(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ClaimedMail>, RepoError> {
+        self.run(self.inner.claim(now, lease_until, limit)).await
+    }
+
+    async fn mark_sent(&self, id: uuid::Uuid, now: OffsetDateTime) -> Result<(), RepoError> {
+        self.run(self.inner.mark_sent(id, now)).await
+    }
+
+    async fn settle_failure(
+        &self,
+        id: uuid::Uuid,
+        at: Option<OffsetDateTime>,
+        error: &str,
+    ) -> Result<(), RepoError> {
+        self.run(self.inner.settle_failure(id, at, error)).await
+    }
+
+    async fn release(&self, id: uuid::Uuid) -> Result<(), RepoError> {
+        self.run(self.inner.release(id)).await
     }
 }

@@ -9,9 +9,13 @@ use sqlx::PgPool;
 use sqlx::migrate::{Migrate, MigrateError, Migrator};
 
 use super::budget::Budgeted;
-use super::postgres::{self, PgAudit, PgSessions, PgThrottles, PgUsers};
-use super::sqlite::{SqliteAudit, SqlitePools, SqliteSessions, SqliteThrottles, SqliteUsers};
-use super::{AuditRepository, SessionRepository, ThrottleRepository, UserRepository};
+use super::postgres::{self, PgAudit, PgEmail, PgSessions, PgThrottles, PgUsers};
+use super::sqlite::{
+    SqliteAudit, SqliteEmail, SqlitePools, SqliteSessions, SqliteThrottles, SqliteUsers,
+};
+use super::{
+    AuditRepository, EmailRepository, SessionRepository, ThrottleRepository, UserRepository,
+};
 use crate::core::config::DatabaseSettings;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -32,6 +36,7 @@ pub struct Repositories {
     pub sessions: Arc<dyn SessionRepository>,
     pub audit: Arc<dyn AuditRepository>,
     pub throttles: Arc<dyn ThrottleRepository>,
+    pub email: Arc<dyn EmailRepository>,
 }
 
 /// A connected database and its repositories.
@@ -201,12 +206,14 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             sessions: Arc::new(SqliteSessions::new(pools.clone())),
             audit: Arc::new(SqliteAudit::new(pools.clone())),
             throttles: Arc::new(SqliteThrottles::new(pools.clone())),
+            email: Arc::new(SqliteEmail::new(pools.clone())),
         },
         Backend::Postgres(pool) => Repositories {
             users: Arc::new(PgUsers::new(pool.clone())),
             sessions: Arc::new(PgSessions::new(pool.clone())),
             audit: Arc::new(PgAudit::new(pool.clone())),
             throttles: Arc::new(PgThrottles::new(pool.clone())),
+            email: Arc::new(PgEmail::new(pool.clone())),
         },
     };
     Repositories {
@@ -214,6 +221,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
         sessions: Arc::new(Budgeted::new(unbudgeted.sessions, budget)),
         audit: Arc::new(Budgeted::new(unbudgeted.audit, budget)),
         throttles: Arc::new(Budgeted::new(unbudgeted.throttles, budget)),
+        email: Arc::new(Budgeted::new(unbudgeted.email, budget)),
     }
 }
 

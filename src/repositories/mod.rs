@@ -22,8 +22,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuthEvent, BackoffPolicy, EmailAddress, RefreshTokenHash, Session, SessionId, StoredHash, User,
-    UserId,
+    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
+    RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
 };
 
 pub use database::{Backend, Database, MigrationStatus, NotReady, Repositories};
@@ -32,6 +32,7 @@ pub use records::{
     Credentials, NewRefreshToken, NewSession, NewUserRecord, PasswordChange, RefreshTokenState,
     Reservation, Rotation, SessionLiveness, UserChanges,
 };
+pub use records::{LinkUse, PasswordReset};
 pub use sqlite::SqlitePools;
 
 #[async_trait]
@@ -130,4 +131,63 @@ pub trait ThrottleRepository: Send + Sync + std::fmt::Debug {
     async fn release(&self, email: &EmailAddress, policy: &BackoffPolicy) -> Result<(), RepoError>;
     /// Forgets every attempt (a completed signin or a password reset).
     async fn clear(&self, email: &EmailAddress) -> Result<(), RepoError>;
+}
+
+/// Email links and the outbox (SPEC §8). Every message is inserted in the transaction of the
+/// change that causes it; the dispatcher then claims, delivers and settles it.
+#[async_trait]
+pub trait EmailRepository: Send + Sync + std::fmt::Debug {
+    /// Stores `link` (ending the user's older links of that purpose) and queues `mail`, in one
+    /// transaction. Does nothing and answers `false` when a message of the same kind went to
+    /// the same address after `quiet_since` (the resend interval).
+    async fn issue_link(
+        &self,
+        link: NewLink,
+        mail: OutgoingMail,
+        now: OffsetDateTime,
+        quiet_since: OffsetDateTime,
+    ) -> Result<bool, RepoError>;
+    /// Queues a message on its own (a notice).
+    async fn queue(&self, mail: OutgoingMail, now: OffsetDateTime) -> Result<(), RepoError>;
+    /// Spends a verification link: the address it was sent to becomes verified, if it is
+    /// still the account's. `None` for an unknown, used, expired or wrong-purpose token.
+    async fn verify_email(
+        &self,
+        token: &LinkTokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError>;
+    /// Spends a reset link and applies `reset` in one transaction (see [`PasswordReset`]).
+    async fn reset_password(
+        &self,
+        token: &LinkTokenHash,
+        reset: PasswordReset,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError>;
+    /// Spends an email-change link: the new address replaces the old, `notice` goes to the old
+    /// one. `RepoError::Conflict` (nothing spent) when the address was taken meanwhile.
+    async fn confirm_email_change(
+        &self,
+        token: &LinkTokenHash,
+        notice: OutgoingMail,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError>;
+    /// Claims up to `limit` due messages until `lease_until`; several dispatchers never claim
+    /// the same row at once. Each claim counts as an attempt.
+    async fn claim(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ClaimedMail>, RepoError>;
+    /// Marks a message delivered and deletes its body.
+    async fn mark_sent(&self, id: uuid::Uuid, now: OffsetDateTime) -> Result<(), RepoError>;
+    /// Schedules another attempt at `at`, or gives up (`at` is `None`): failed for good.
+    async fn settle_failure(
+        &self,
+        id: uuid::Uuid,
+        at: Option<OffsetDateTime>,
+        error: &str,
+    ) -> Result<(), RepoError>;
+    /// Gives a claimed, unattempted message back (a dispatcher shutting down).
+    async fn release(&self, id: uuid::Uuid) -> Result<(), RepoError>;
 }

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    EmailAddress, FullName, RefreshTokenHash, SessionId, StoredHash, User, UserId,
+    EmailAddress, FullName, NewLink, OutgoingMail, RefreshTokenHash, SessionId, StoredHash, User,
+    UserId,
 };
 
 /// A user as it is about to be inserted.
@@ -16,6 +17,24 @@ pub struct NewUserRecord {
     pub full_name: Option<FullName>,
     pub password_hash: StoredHash,
     pub created_at: OffsetDateTime,
+    /// The verification link and its message, stored with the user in one transaction.
+    pub verification: Option<LinkUse>,
+}
+
+/// A link and the message that carries it.
+#[derive(Debug)]
+pub struct LinkUse {
+    pub link: NewLink,
+    pub mail: OutgoingMail,
+}
+
+/// A password reset: the new hash; the token version is bumped, every session revoked, every
+/// link token ended, the address marked verified, the signin backoff cleared and `notice`
+/// queued to the account's address, all in one transaction.
+#[derive(Debug)]
+pub struct PasswordReset {
+    pub hash: StoredHash,
+    pub notice: OutgoingMail,
 }
 
 /// A user together with their password hash, for the few places that verify it.
@@ -25,13 +44,18 @@ pub struct Credentials {
     pub password_hash: StoredHash,
 }
 
-/// Field changes applied in one transaction; `None` leaves a field as it is.
+/// Field changes applied in one transaction; `None` leaves a field as it is. `email` does not
+/// replace the address: it becomes `pending_email` until confirmed through `link`.
 #[derive(Debug, Default)]
 pub struct UserChanges {
     /// `Some(None)` clears the name.
     pub full_name: Option<Option<FullName>>,
     pub email: Option<EmailAddress>,
     pub password: Option<PasswordChange>,
+    /// Messages queued in the same transaction (notices, an email-change link's message).
+    pub mail: Vec<OutgoingMail>,
+    /// A link stored in the same transaction (an email change's confirmation).
+    pub link: Option<NewLink>,
 }
 
 /// A new password: the hash replaces the old one, the token version is bumped so older access

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::{Credentials, RefreshTokenState, RepoError, SessionLiveness};
 use crate::domain::{
-    AuthEvent, AuthEventKind, EmailAddress, FullName, Session, SessionId, StoredHash, User, UserId,
+    AuthEvent, AuthEventKind, ClaimedMail, EmailAddress, FullName, Session, SessionId, StoredHash,
+    User, UserId,
 };
 
 /// The columns of `users` as both backends return them.
@@ -170,4 +171,35 @@ impl TryFrom<CredentialsRow> for Credentials {
 /// A unix timestamp as stored in `login_throttles`, back as a time (the epoch if out of range).
 pub(super) fn unix_time(seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A message as claimed from `email_outbox`.
+#[derive(sqlx::FromRow)]
+pub(super) struct ClaimedRow {
+    id: Uuid,
+    recipient: String,
+    subject: String,
+    body_text: Option<String>,
+    body_html: Option<String>,
+    attempts: i64,
+}
+
+impl From<ClaimedRow> for ClaimedMail {
+    fn from(row: ClaimedRow) -> Self {
+        ClaimedMail {
+            id: row.id,
+            recipient: row.recipient,
+            subject: row.subject,
+            text: row.body_text.unwrap_or_default(),
+            html: row.body_html.unwrap_or_default(),
+            attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// A link token just spent: whose it was and the address it was sent to.
+#[derive(sqlx::FromRow)]
+pub(super) struct SpentLinkRow {
+    pub(super) user_id: Uuid,
+    pub(super) email: String,
 }

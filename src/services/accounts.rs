@@ -2,14 +2,15 @@
 
 use std::sync::Arc;
 
+use super::email::{EmailService, Message};
 use super::sessions::{SessionService, SignedIn};
 use super::throttle::LoginThrottle;
 use super::{AccountError, AuditLog, Authenticated, ClientContext};
 use crate::core::clock::Clock;
 use crate::core::security::{PasswordHasher, Verification};
 use crate::domain::{
-    AuthEventKind, CandidatePassword, EmailAddress, FullName, Password, StoredHash, User, UserId,
-    ValidationErrors,
+    AuthEventKind, CandidatePassword, EmailAddress, FullName, LinkPurpose, Password, StoredHash,
+    User, UserId, ValidationErrors,
 };
 use crate::repositories::{NewUserRecord, PasswordChange, RepoError, UserChanges, UserRepository};
 
@@ -46,6 +47,7 @@ pub struct AccountService {
     throttle: LoginThrottle,
     audit: Arc<AuditLog>,
     hasher: PasswordHasher,
+    email: Arc<EmailService>,
     clock: Arc<dyn Clock>,
 }
 
@@ -56,9 +58,10 @@ impl AccountService {
         throttle: LoginThrottle,
         audit: Arc<AuditLog>,
         hasher: PasswordHasher,
+        email: Arc<EmailService>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { users, sessions, throttle, audit, hasher, clock }
+        Self { users, sessions, throttle, audit, hasher, email, clock }
     }
 
     pub async fn sign_up(
@@ -67,15 +70,20 @@ impl AccountService {
         client: &ClientContext,
     ) -> Result<User, AccountError> {
         let password_hash = self.hasher.hash(&account.password).await?;
+        let id = UserId::generate();
+        let verification = self.email.link(id, LinkPurpose::VerifyEmail, &account.email)?;
         let record = NewUserRecord {
-            id: UserId::generate(),
+            id,
             email: account.email,
             full_name: account.full_name,
             password_hash,
             created_at: self.clock.now(),
+            verification: Some(verification),
         };
         let user = self.users.insert(record).await.map_err(email_conflict)?;
+        self.email.queued();
         self.audit.record(AuthEventKind::Signup, Some(user.id), None, client).await;
+        self.audit.record(AuthEventKind::VerificationSent, Some(user.id), None, client).await;
         Ok(user)
     }
 
@@ -108,6 +116,11 @@ impl AccountService {
             }
         };
         let user = credentials.user;
+        if self.email.verification_required() && !user.email_verified {
+            // The password was right: the backoff has nothing to hold against this address.
+            self.throttle.succeeded(email).await?;
+            return Err(AccountError::EmailNotVerified);
+        }
         if needs_rehash {
             self.upgrade_hash(user.id, &credentials.password_hash, password).await;
         }
@@ -141,6 +154,11 @@ impl AccountService {
             })?;
             self.reauthenticate(caller, current, client).await?;
         }
+        // Asking for the address one already has changes nothing and sends nothing.
+        let update = ProfileUpdate {
+            email: update.email.filter(|email| *email != caller.user.email),
+            ..update
+        };
         let password = match &update.password {
             Some(password) => Some(PasswordChange {
                 hash: self.hasher.hash(password).await?,
@@ -150,13 +168,24 @@ impl AccountService {
         };
         let password_changed = password.is_some();
         let email_changed = update.email.is_some();
-        let changes = UserChanges { full_name: update.full_name, email: update.email, password };
+        let mut changes =
+            UserChanges { full_name: update.full_name, password, ..UserChanges::default() };
+        if let Some(new_email) = update.email {
+            self.email_change(&caller.user, new_email, &mut changes)?;
+        }
+        if password_changed {
+            changes.mail.push(self.email.render(Message::PasswordChanged, None)?);
+        }
+        let changes_mail_empty = changes.mail.is_empty();
         let user = self
             .users
             .update(caller.user.id, changes, self.clock.now())
             .await
             .map_err(email_conflict)?
             .ok_or(AccountError::Unauthenticated)?;
+        if !changes_mail_empty {
+            self.email.queued();
+        }
         let session = Some(caller.session_id);
         if password_changed {
             self.audit.record(AuthEventKind::PasswordChange, Some(user.id), session, client).await;
@@ -165,6 +194,37 @@ impl AccountService {
             self.audit.record(AuthEventKind::EmailChange, Some(user.id), session, client).await;
         }
         Ok(user)
+    }
+
+    /// `POST /auth/reset-password`: the token decides, the new password (already checked
+    /// against the policy) replaces the old, and every session and link token ends.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        password: &Password,
+        client: &ClientContext,
+    ) -> Result<(), AccountError> {
+        let hash = self.hasher.hash(password).await?;
+        let user = self.email.reset_password(token, hash).await?;
+        self.audit.record(AuthEventKind::PasswordReset, Some(user.id), None, client).await;
+        Ok(())
+    }
+
+    /// An email change waits for confirmation: `new_email` becomes `pending_email`, a link goes
+    /// there and a notice to the current address.
+    fn email_change(
+        &self,
+        user: &User,
+        new_email: EmailAddress,
+        changes: &mut UserChanges,
+    ) -> Result<(), AccountError> {
+        let confirmation = self.email.link(user.id, LinkPurpose::ConfirmEmailChange, &new_email)?;
+        let notice = Message::EmailChangeRequested { new_email: new_email.as_str() };
+        changes.mail.push(self.email.render(notice, None)?);
+        changes.mail.push(confirmation.mail);
+        changes.link = Some(confirmation.link);
+        changes.email = Some(new_email);
+        Ok(())
     }
 
     /// Deletes the account for good after checking the password: the row, its sessions and

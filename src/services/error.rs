@@ -22,6 +22,12 @@ pub enum AccountError {
     Unauthenticated,
     #[error("unknown, expired or revoked refresh token")]
     InvalidRefreshToken,
+    /// A bad, used, expired, superseded or wrong-purpose email link token: all alike.
+    #[error("the link is invalid or has expired")]
+    InvalidToken,
+    /// The right password, but `auth.require_verified_email` and the address is unverified.
+    #[error("the email address is not verified")]
+    EmailNotVerified,
     #[error(transparent)]
     Validation(#[from] ValidationErrors),
     #[error("the database is unavailable")]

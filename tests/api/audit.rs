@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use warren::domain::AuthEventKind::{
     AccountDeleted, EmailChange, PasswordChange, ReauthenticationFailure, Refresh, SigninFailure,
-    SigninSuccess, Signout, SignoutEverywhere, Signup,
+    SigninSuccess, Signout, SignoutEverywhere, Signup, VerificationSent,
 };
 use warren::domain::{AuthEventKind, UserId};
 
@@ -38,7 +38,8 @@ async fn full_lifecycle(
         .await;
     let refresh = refreshed["refresh_token"].as_str().expect("token").to_owned();
     app.post_json("/api/v1/auth/signout", &json!({"refresh_token": refresh})).await;
-    let moved = TestUser { email: new_email, password: new_password.to_owned(), ..user.clone() };
+    // The email change waits for confirmation (SPEC §8): the account keeps its address.
+    let moved = TestUser { password: new_password.to_owned(), ..user.clone() };
     let second = app.signin_body(&moved, "audit").await;
     let second_access = second["access_token"].as_str().expect("token").to_owned();
     app.client
@@ -66,14 +67,15 @@ both_backends! {
         let events = app.database.repositories().audit.for_user(id).await.expect("events");
         let kinds: Vec<AuthEventKind> = events.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, [
-            Signup, SigninFailure, SigninSuccess, Refresh, ReauthenticationFailure, EmailChange,
-            PasswordChange, Signout, SigninSuccess, SignoutEverywhere, SigninSuccess, AccountDeleted,
+            Signup, VerificationSent, SigninFailure, SigninSuccess, Refresh,
+            ReauthenticationFailure, EmailChange, PasswordChange, Signout, SigninSuccess,
+            SignoutEverywhere, SigninSuccess, AccountDeleted,
         ]);
         for event in &events {
             assert_eq!(event.ip.as_deref(), Some("127.0.0.1"), "{event:?}");
             assert!(event.request_id.as_deref().is_some_and(|id| !id.is_empty()), "{event:?}");
         }
-        assert!(events[2].session_id.is_some(), "signin names its session");
+        assert!(events[3].session_id.is_some(), "signin names its session");
     }
 
     async fn the_audit_request_id_is_the_response_request_id(app: TestApp) {

@@ -252,8 +252,12 @@ impl TestApp {
 
     /// Stops the server gracefully and starts a new one on the same port and database with
     /// `configure` layered on top, as an operator's restart would.
+    /// A server already stopped with [`Self::stop`] starts again on the port it had.
     pub async fn restart_with(&mut self, configure: impl FnOnce(Figment) -> Figment) {
-        let port = self.stop().await;
+        let port = match self.server {
+            Some(_) => self.stop().await,
+            None => self.address.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0),
+        };
         let figment = configure(self.figment.clone()).merge(("server.port", port));
         let (settings, database, server) =
             start(&figment, &self.clock, &self.password_params).await;

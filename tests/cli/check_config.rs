@@ -46,6 +46,8 @@ fn check_config_in_production_warns_about_a_key_others_can_read() {
         ("WARREN_AUTH__ISSUER", "https://accounts.example.com"),
         ("WARREN_AUTH__SIGNING_KEY_FILE", "prod.pem"),
         ("WARREN_SERVER__PORT", "0"),
+        ("WARREN_EMAIL__TRANSPORT", "smtp"),
+        ("WARREN_EMAIL__SMTP_URL", "smtp://127.0.0.1:2525"),
     ];
     let report = operator.succeeds(&["check-config"], &env);
     assert!(report.contains("warning: prod.pem is readable by group or others"), "{report}");

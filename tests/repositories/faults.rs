@@ -63,7 +63,7 @@ async fn refuse_commits_for_refused_emails(t: &TestDatabase) {
     let Backend::Postgres(pool) = t.db.backend() else { unreachable!("opened Postgres") };
     let function = "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          IF NEW.email LIKE 'refused%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
+          IF coalesce(NEW.pending_email, NEW.email) LIKE 'refused%' THEN RAISE EXCEPTION 'refused at commit'; END IF;
           RETURN NULL;
         END $$";
     let trigger = "CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT OR UPDATE ON users

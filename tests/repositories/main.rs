@@ -2,6 +2,7 @@
 //! what keeps the two implementations in step; each test is a plain `async fn` taking a fresh,
 //! migrated database, run twice by `contract!`.
 
+mod email;
 mod faults;
 mod sessions;
 mod throttles;
@@ -126,6 +127,7 @@ pub fn new_user(email: &str) -> NewUserRecord {
         full_name: None,
         password_hash: StoredHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
         created_at: OffsetDateTime::now_utc(),
+        verification: None,
     }
 }
 

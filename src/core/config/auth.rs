@@ -27,6 +27,8 @@ pub struct AuthSettings {
     pub signing_key_file: Option<PathBuf>,
     /// Older keys (public or private PEM) still accepted and published in the JWKS.
     pub verification_key_files: Vec<PathBuf>,
+    /// Signin with the right password but an unverified address answers 403.
+    pub require_verified_email: bool,
 }
 
 impl Default for AuthSettings {
@@ -40,6 +42,7 @@ impl Default for AuthSettings {
             refresh_reuse_grace_secs: 10,
             signing_key_file: None,
             verification_key_files: Vec::new(),
+            require_verified_email: false,
         }
     }
 }

@@ -8,6 +8,7 @@
 mod auth;
 mod cors;
 mod database;
+mod email;
 mod log;
 mod password;
 mod rate_limit;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use auth::{AuthSettings, MAX_SESSION_TTL_SECS};
 pub use cors::CorsSettings;
 pub use database::DatabaseSettings;
+pub use email::{EmailLinks, EmailSettings, EmailTransport};
 pub use log::{LogFormat, LogSettings};
 pub use password::PasswordSettings;
 pub use rate_limit::RateLimitSettings;
@@ -52,6 +54,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub trusted_proxies: Vec<IpNet>,
     pub log: LogSettings,
+    pub email: EmailSettings,
 }
 
 impl Default for Settings {
@@ -67,6 +70,7 @@ impl Default for Settings {
             cors: CorsSettings::default(),
             trusted_proxies: Vec::new(),
             log: LogSettings::default(),
+            email: EmailSettings::default(),
         }
     }
 }
@@ -172,6 +176,7 @@ impl Settings {
         self.rate_limit.validate(production, &mut problems);
         self.cors.validate(production, &mut problems);
         self.log.validate(production, &mut problems);
+        self.email.validate(production, &mut problems);
         problems
     }
 }

@@ -188,7 +188,10 @@ fn a_safe_production_configuration_is_accepted() {
         jail.set_env("WARREN_AUTH__ISSUER", "https://accounts.example.com");
         jail.set_env("WARREN_AUTH__SIGNING_KEY_FILE", "/etc/warren/signing.pem");
         jail.set_env("WARREN_CORS__ALLOWED_ORIGINS", "[https://app.example.com]");
+        jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
+        jail.set_env("WARREN_EMAIL__SMTP_URL", "smtps://mailer:secret@smtp.example.com:465");
         let settings = load_in(jail).expect("safe production settings");
+        assert!(!format!("{settings:?}").contains("secret"), "the SMTP password stays hidden");
         assert_eq!(settings.log_format(), LogFormat::Json);
         Ok(())
     });
@@ -224,6 +227,35 @@ fn a_malformed_value_names_the_environment_variable() {
         let message = load_in(jail).expect_err("port is not a number").to_string();
         assert!(message.contains("server.port (WARREN_SERVER__PORT): invalid type"), "{message}");
         assert!(!message.contains('`'), "{message}");
+        Ok(())
+    });
+}
+
+#[test]
+fn email_settings_are_checked_and_production_refuses_the_file_transport() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("WARREN_ENV", "production");
+        jail.set_env("WARREN_EMAIL__MAX_ATTEMPTS", "0");
+        jail.set_env("WARREN_EMAIL__RESET_TTL_SECS", "0");
+        jail.set_env("WARREN_EMAIL__LINKS__VERIFY_EMAIL", "https://app.example.com/verify");
+        jail.set_env("WARREN_EMAIL__FROM", "not an address");
+        let message = load_in(jail).expect_err("unsafe email settings").to_string();
+        for key in [
+            "email.transport",
+            "email.max_attempts",
+            "email.reset_ttl_secs",
+            "email.links.verify_email",
+            "email.from",
+        ] {
+            assert!(
+                message.contains(&key.to_uppercase().replace('.', "__")) || message.contains(key),
+                "{key} missing from {message}"
+            );
+        }
+        jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
+        let message = load_in(jail).expect_err("smtp without a URL").to_string();
+        assert!(message.contains("SMTP_URL") || message.contains("smtp_url"), "{message}");
         Ok(())
     });
 }

@@ -2,6 +2,7 @@
 //! [`Writer`]; times are `timestamptz` and compared in SQL.
 
 mod audit;
+mod email;
 mod sessions;
 mod throttles;
 mod users;
@@ -13,6 +14,7 @@ use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 pub use audit::PgAudit;
+pub use email::PgEmail;
 pub use sessions::PgSessions;
 pub use throttles::PgThrottles;
 pub use users::PgUsers;

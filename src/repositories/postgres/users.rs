@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use sqlx::PgPool;
 
-use super::Writer;
+use super::{Writer, email};
 use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
 use crate::repositories::errors::classify;
 use crate::repositories::rows::{CredentialsRow, UserRow, UserSessionRow};
@@ -43,6 +43,11 @@ impl UserRepository for PgUsers {
         .fetch_all(writer.conn())
         .await
         .map_err(classify)?;
+        if let Some(verification) = &user.verification {
+            let now = user.created_at;
+            email::insert_link(writer.conn(), &verification.link, now).await?;
+            email::insert_mail(writer.conn(), &verification.mail, Some(user.id), now).await?;
+        }
         writer.commit().await?;
         rows.into_iter().next().ok_or(RepoError::Gone)?.try_into()
     }
@@ -129,10 +134,13 @@ impl UserRepository for PgUsers {
     ) -> Result<Option<User>, RepoError> {
         let mut writer = Writer::begin(&self.pool).await?;
         let password = changes.password;
+        if let Some(email) = &changes.email {
+            email::refuse_taken(writer.conn(), email).await?;
+        }
         let rows: Vec<UserRow> = sqlx::query_as(
             "UPDATE users SET
                full_name = CASE WHEN $1 THEN $2 ELSE full_name END,
-               email = coalesce($3, email),
+               pending_email = coalesce($3, pending_email),
                password_hash = coalesce($4, password_hash),
                token_version = token_version + $5,
                updated_at = $6
@@ -161,6 +169,11 @@ impl UserRepository for PgUsers {
             .execute(writer.conn())
             .await
             .map_err(classify)?;
+        }
+        if !rows.is_empty() {
+            let link = changes.link.as_ref();
+            email::queue_changes(writer.conn(), id, password.is_some(), link, &changes.mail, now)
+                .await?;
         }
         writer.commit().await?;
         rows.into_iter().next().map(User::try_from).transpose()

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::email;
 use super::{SqlitePools, Writer};
 use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
 use crate::repositories::errors::classify;
@@ -41,6 +42,11 @@ impl UserRepository for SqliteUsers {
         .fetch_all(writer.conn())
         .await
         .map_err(classify)?;
+        if let Some(verification) = &user.verification {
+            let now = user.created_at;
+            email::insert_link(writer.conn(), &verification.link, now).await?;
+            email::insert_mail(writer.conn(), &verification.mail, Some(user.id), now).await?;
+        }
         writer.commit().await?;
         rows.into_iter().next().ok_or(RepoError::Gone)?.try_into()
     }
@@ -127,10 +133,13 @@ impl UserRepository for SqliteUsers {
     ) -> Result<Option<User>, RepoError> {
         let mut writer = Writer::begin(&self.pools.write).await?;
         let password = changes.password;
+        if let Some(email) = &changes.email {
+            email::refuse_taken(writer.conn(), email).await?;
+        }
         let rows: Vec<UserRow> = sqlx::query_as(
             "UPDATE users SET
                full_name = CASE WHEN $1 THEN $2 ELSE full_name END,
-               email = coalesce($3, email),
+               pending_email = coalesce($3, pending_email),
                password_hash = coalesce($4, password_hash),
                token_version = token_version + $5,
                updated_at = $6
@@ -159,6 +168,11 @@ impl UserRepository for SqliteUsers {
             .execute(writer.conn())
             .await
             .map_err(classify)?;
+        }
+        if !rows.is_empty() {
+            let link = changes.link.as_ref();
+            email::queue_changes(writer.conn(), id, password.is_some(), link, &changes.mail, now)
+                .await?;
         }
         writer.commit().await?;
         rows.into_iter().next().map(User::try_from).transpose()
