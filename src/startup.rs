@@ -25,15 +25,18 @@ use crate::api::middleware::{
     panic_response, record_response, render_problems, request_span, security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
-use crate::api::v1::endpoints::{auth, health, jwks, sessions, users};
+use crate::api::v1::endpoints::{auth, avatars, events, health, jwks, sessions, users};
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
-use crate::core::config::Settings;
+use crate::core::config::{AuthSettings, Settings};
 use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
 use crate::domain::BackoffPolicy;
 use crate::preflight;
 use crate::repositories::Database;
-use crate::services::{AccountService, AuditLog, LoginThrottle, SessionPolicy, SessionService};
+use crate::services::{
+    AccountService, AuditLog, AvatarService, Events, ImagePool, LoginThrottle, SessionPolicy,
+    SessionService,
+};
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -44,6 +47,8 @@ pub struct Application {
     router: Router,
     database: Database,
     startup: StartupFacts,
+    /// Told to close every live socket at shutdown, which graceful shutdown does not wait for.
+    events: Arc<Events>,
 }
 
 /// What the startup log line tells an operator beyond the address.
@@ -100,8 +105,9 @@ impl Application {
             kid: keys.signing_kid().to_owned(),
         };
         let state = build_state(settings, database.clone(), keys, clock, password_params)?;
+        let events = Arc::clone(&state.events);
         let router = router(state, settings).context("set up the per-IP rate limits")?;
-        Ok(Self { listener, router, database, startup })
+        Ok(Self { listener, router, database, startup, events })
     }
 
     /// The fully layered router, for driving the application without a socket (benchmarks).
@@ -132,6 +138,11 @@ impl Application {
         let StartupFacts { database, kid } = &self.startup;
         tracing::info!(%url, docs = %format!("{url}/docs"), %database, %kid, "serving");
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let events = Arc::clone(&self.events);
+        let shutdown = async move {
+            shutdown.await;
+            events.shut_down();
+        };
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
@@ -159,33 +170,48 @@ fn build_state(
         &auth.audience,
         auth.access_token_ttl_secs,
     ));
-    let policy = SessionPolicy {
-        idle: seconds(auth.refresh_idle_ttl_secs),
-        absolute: seconds(auth.refresh_absolute_ttl_secs),
-        reuse_grace: seconds(auth.refresh_reuse_grace_secs),
-    };
     let refresh = RefreshTokens::new(keys.derive_secret("refresh-token-successor"));
     let repositories = database.repositories().clone();
     let audit = Arc::new(AuditLog::new(repositories.audit, Arc::clone(&clock)));
     let users = repositories.users;
+    let max_sockets = usize::try_from(settings.events.max_sockets_per_user).unwrap_or(1);
+    let events = Events::start(database.event_channel(), Arc::clone(&users), max_sockets);
     let sessions = Arc::new(SessionService::new(
         repositories.sessions,
         Arc::clone(&users),
         tokens,
         refresh,
-        policy,
+        session_policy(auth),
         Arc::clone(&audit),
         Arc::clone(&clock),
+        Arc::clone(&events),
     ));
     let throttle = LoginThrottle::new(repositories.throttles, BackoffPolicy::default());
-    let accounts =
-        AccountService::new(users, Arc::clone(&sessions), throttle, audit, hasher, clock);
+    let avatars = AvatarService::new(
+        repositories.avatars,
+        ImagePool::new(cores),
+        settings.avatar.size,
+        Arc::clone(&events),
+        Arc::clone(&clock),
+    );
+    let accounts = AccountService::new(
+        users,
+        Arc::clone(&sessions),
+        throttle,
+        audit,
+        hasher,
+        clock,
+        Arc::clone(&events),
+    );
     // Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then
     // fetched well before tokens it signed are common.
     let jwks_max_age = (auth.access_token_ttl_secs / 3).max(60);
     Ok(AppState {
         accounts: Arc::new(accounts),
         sessions,
+        avatars: Arc::new(avatars),
+        events,
+        allowed_origins: settings.cors.allowed_origins.clone().into(),
         keys,
         database,
         password_policy: settings.password_policy(),
@@ -210,7 +236,9 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
     let api_v1 = Router::new()
         .nest("/auth", credentials.merge(auth::router()))
         .nest("/users", users::router())
-        .nest("/users/me/sessions", sessions::router());
+        .nest("/users/me/sessions", sessions::router())
+        .merge(avatars::router(max_upload_bytes(settings)))
+        .merge(events::router());
     let api_v1 = per_ip(api_v1, general_quota)?;
     let routes = Router::new()
         .nest("/api/v1", api_v1)
@@ -230,7 +258,12 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
         // response, including a panic's or a timeout's, passes through the problem and
         // header middleware on its way out.
         ServiceBuilder::new()
-            .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+            // The event socket's token travels in `Sec-WebSocket-Protocol`.
+            .layer(SetSensitiveRequestHeadersLayer::new([
+                header::AUTHORIZATION,
+                header::COOKIE,
+                header::SEC_WEBSOCKET_PROTOCOL,
+            ]))
             .map_request(drop_unusable_request_id)
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
@@ -246,7 +279,9 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
             .layer(middleware::from_fn(render_problems))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(TimeoutLayer::with_status_code(TIMEOUT_STATUS, timeout))
-            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            // The avatar upload's limit; every other route keeps `MAX_BODY_BYTES` through
+            // `DefaultBodyLimit`, which the upload route alone raises.
+            .layer(RequestBodyLimitLayer::new(max_upload_bytes(settings).max(MAX_BODY_BYTES)))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )
 }
@@ -266,6 +301,18 @@ fn cors(settings: &Settings) -> CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
         .max_age(Duration::from_secs(600))
+}
+
+fn session_policy(auth: &AuthSettings) -> SessionPolicy {
+    SessionPolicy {
+        idle: seconds(auth.refresh_idle_ttl_secs),
+        absolute: seconds(auth.refresh_absolute_ttl_secs),
+        reuse_grace: seconds(auth.refresh_reuse_grace_secs),
+    }
+}
+
+fn max_upload_bytes(settings: &Settings) -> usize {
+    usize::try_from(settings.avatar.max_upload_bytes).unwrap_or(usize::MAX)
 }
 
 fn seconds(secs: u64) -> time::Duration {

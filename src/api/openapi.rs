@@ -7,7 +7,7 @@ use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::v1::endpoints::{auth, health, jwks, sessions, users};
+use super::v1::endpoints::{auth, avatars, events, health, jwks, sessions, users};
 
 /// Where the document is served; Swagger UI at `/docs` reads it from here.
 pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
@@ -25,6 +25,8 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         auth::sign_up, auth::sign_in, auth::refresh, auth::sign_out,
         users::me, users::update_me, users::delete_me,
         sessions::list, sessions::sign_out_everywhere,
+        avatars::upload, avatars::remove, avatars::serve,
+        events::open,
         health::health, health::ready,
         jwks::jwks,
     ),
@@ -33,6 +35,8 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "auth", description = "Signing up, in and out; refreshing tokens"),
         (name = "users", description = "The caller's own account"),
         (name = "sessions", description = "The caller's signed-in devices"),
+        (name = "avatars", description = "Profile pictures"),
+        (name = "events", description = "Live account events over a WebSocket"),
         (name = "health", description = "Liveness and readiness probes"),
         (name = "keys", description = "Public keys for verifying access tokens"),
     ),

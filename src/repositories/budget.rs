@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AuditRepository, Credentials, NewRefreshToken, NewSession, NewUserRecord, RefreshTokenState,
-    RepoError, Reservation, Rotation, SessionLiveness, SessionRepository, ThrottleRepository,
-    UserChanges, UserRepository,
+    AuditRepository, AvatarRepository, Credentials, NewAvatar, NewRefreshToken, NewSession,
+    NewUserRecord, RefreshTokenState, RepoError, Reservation, Rotation, SessionLiveness,
+    SessionRepository, StoredAvatar, ThrottleRepository, UserChanges, UserRepository,
 };
 use crate::domain::{
     AuthEvent, BackoffPolicy, EmailAddress, RefreshTokenHash, Session, SessionId, StoredHash, User,
@@ -167,5 +167,25 @@ impl ThrottleRepository for Budgeted<dyn ThrottleRepository> {
 
     async fn clear(&self, email: &EmailAddress) -> Result<(), RepoError> {
         self.run(self.inner.clear(email)).await
+    }
+}
+
+#[async_trait]
+impl AvatarRepository for Budgeted<dyn AvatarRepository> {
+    async fn replace(
+        &self,
+        user: UserId,
+        avatar: NewAvatar,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.replace(user, avatar, now)).await
+    }
+
+    async fn remove(&self, user: UserId, now: OffsetDateTime) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.remove(user, now)).await
+    }
+
+    async fn find(&self, name: &str) -> Result<Option<StoredAvatar>, RepoError> {
+        self.run(self.inner.find(name)).await
     }
 }

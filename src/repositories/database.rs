@@ -9,9 +9,14 @@ use sqlx::PgPool;
 use sqlx::migrate::{Migrate, MigrateError, Migrator};
 
 use super::budget::Budgeted;
-use super::postgres::{self, PgAudit, PgSessions, PgThrottles, PgUsers};
-use super::sqlite::{SqliteAudit, SqlitePools, SqliteSessions, SqliteThrottles, SqliteUsers};
-use super::{AuditRepository, SessionRepository, ThrottleRepository, UserRepository};
+use super::postgres::{self, PgAudit, PgAvatars, PgEventChannel, PgSessions, PgThrottles, PgUsers};
+use super::sqlite::{
+    SqliteAudit, SqliteAvatars, SqlitePools, SqliteSessions, SqliteThrottles, SqliteUsers,
+};
+use super::{
+    AuditRepository, AvatarRepository, EventChannel, LocalChannel, SessionRepository,
+    ThrottleRepository, UserRepository,
+};
 use crate::core::config::DatabaseSettings;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -32,6 +37,7 @@ pub struct Repositories {
     pub sessions: Arc<dyn SessionRepository>,
     pub audit: Arc<dyn AuditRepository>,
     pub throttles: Arc<dyn ThrottleRepository>,
+    pub avatars: Arc<dyn AvatarRepository>,
 }
 
 /// A connected database and its repositories.
@@ -39,6 +45,8 @@ pub struct Repositories {
 pub struct Database {
     backend: Backend,
     repositories: Repositories,
+    /// How account events reach every instance (see [`EventChannel`]).
+    events: Arc<dyn EventChannel>,
 }
 
 /// One migration and whether it has been applied.
@@ -78,11 +86,19 @@ impl Database {
             Backend::Postgres(postgres::connect(url, settings.max_connections, budget).await?)
         };
         let repositories = repositories_for(&backend, budget);
-        Ok(Self { backend, repositories })
+        let events: Arc<dyn EventChannel> = match &backend {
+            Backend::Sqlite(_) => Arc::new(LocalChannel::new()),
+            Backend::Postgres(pool) => Arc::new(PgEventChannel::new(pool.clone())),
+        };
+        Ok(Self { backend, repositories, events })
     }
 
     pub fn repositories(&self) -> &Repositories {
         &self.repositories
+    }
+
+    pub fn event_channel(&self) -> Arc<dyn EventChannel> {
+        Arc::clone(&self.events)
     }
 
     /// The pools themselves, for operators' tools and tests that need raw access.
@@ -198,12 +214,14 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             sessions: Arc::new(SqliteSessions::new(pools.clone())),
             audit: Arc::new(SqliteAudit::new(pools.clone())),
             throttles: Arc::new(SqliteThrottles::new(pools.clone())),
+            avatars: Arc::new(SqliteAvatars::new(pools.clone())),
         },
         Backend::Postgres(pool) => Repositories {
             users: Arc::new(PgUsers::new(pool.clone())),
             sessions: Arc::new(PgSessions::new(pool.clone())),
             audit: Arc::new(PgAudit::new(pool.clone())),
             throttles: Arc::new(PgThrottles::new(pool.clone())),
+            avatars: Arc::new(PgAvatars::new(pool.clone())),
         },
     };
     Repositories {
@@ -211,6 +229,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
         sessions: Arc::new(Budgeted::new(unbudgeted.sessions, budget)),
         audit: Arc::new(Budgeted::new(unbudgeted.audit, budget)),
         throttles: Arc::new(Budgeted::new(unbudgeted.throttles, budget)),
+        avatars: Arc::new(Budgeted::new(unbudgeted.avatars, budget)),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::events::{AccountEvent, Events};
 use super::sessions::{SessionService, SignedIn};
 use super::throttle::LoginThrottle;
 use super::{AccountError, AuditLog, Authenticated, ClientContext};
@@ -47,6 +48,7 @@ pub struct AccountService {
     audit: Arc<AuditLog>,
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
+    events: Arc<Events>,
 }
 
 impl AccountService {
@@ -57,8 +59,9 @@ impl AccountService {
         audit: Arc<AuditLog>,
         hasher: PasswordHasher,
         clock: Arc<dyn Clock>,
+        events: Arc<Events>,
     ) -> Self {
-        Self { users, sessions, throttle, audit, hasher, clock }
+        Self { users, sessions, throttle, audit, hasher, clock, events }
     }
 
     pub async fn sign_up(
@@ -150,6 +153,7 @@ impl AccountService {
         };
         let password_changed = password.is_some();
         let email_changed = update.email.is_some();
+        let profile_changed = email_changed || update.full_name.is_some();
         let changes = UserChanges { full_name: update.full_name, email: update.email, password };
         let user = self
             .users
@@ -157,6 +161,12 @@ impl AccountService {
             .await
             .map_err(email_conflict)?
             .ok_or(AccountError::Unauthenticated)?;
+        if profile_changed {
+            self.events.user_updated(user.id).await;
+        }
+        if password_changed {
+            self.events.publish(AccountEvent::CredentialsChanged, user.id).await;
+        }
         let session = Some(caller.session_id);
         if password_changed {
             self.audit.record(AuthEventKind::PasswordChange, Some(user.id), session, client).await;
@@ -178,6 +188,7 @@ impl AccountService {
     ) -> Result<(), AccountError> {
         self.reauthenticate(caller, current_password, client).await?;
         self.users.delete(caller.user.id).await?;
+        self.events.publish(AccountEvent::AccountDeleted, caller.user.id).await;
         let (user, session) = (Some(caller.user.id), Some(caller.session_id));
         self.audit.record(AuthEventKind::AccountDeleted, user, session, client).await;
         Ok(())

@@ -10,13 +10,18 @@ mod recommendation_service;
 
 mod audit;
 mod auth;
+mod avatars;
 mod consumer;
 mod durability;
 mod enumeration;
 mod errors;
+mod events;
+mod events_fanout;
 mod faults;
 mod health;
+mod images;
 mod jwks;
+mod live;
 mod migrations;
 mod openapi;
 mod proxy;

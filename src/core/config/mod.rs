@@ -6,8 +6,10 @@
 //! names each problem as the user wrote it (`WARREN_SERVER__PROT`, `warren.toml:3`, `.env`).
 
 mod auth;
+mod avatar;
 mod cors;
 mod database;
+mod events;
 mod log;
 mod password;
 mod rate_limit;
@@ -22,8 +24,10 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthSettings, MAX_SESSION_TTL_SECS};
+pub use avatar::AvatarSettings;
 pub use cors::CorsSettings;
 pub use database::DatabaseSettings;
+pub use events::EventsSettings;
 pub use log::{LogFormat, LogSettings};
 pub use password::PasswordSettings;
 pub use rate_limit::RateLimitSettings;
@@ -52,6 +56,8 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub trusted_proxies: Vec<IpNet>,
     pub log: LogSettings,
+    pub avatar: AvatarSettings,
+    pub events: EventsSettings,
 }
 
 impl Default for Settings {
@@ -67,6 +73,8 @@ impl Default for Settings {
             cors: CorsSettings::default(),
             trusted_proxies: Vec::new(),
             log: LogSettings::default(),
+            avatar: AvatarSettings::default(),
+            events: EventsSettings::default(),
         }
     }
 }
@@ -172,6 +180,8 @@ impl Settings {
         self.rate_limit.validate(production, &mut problems);
         self.cors.validate(production, &mut problems);
         self.log.validate(production, &mut problems);
+        self.avatar.validate(&mut problems);
+        self.events.validate(&mut problems);
         problems
     }
 }

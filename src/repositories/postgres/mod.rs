@@ -2,6 +2,8 @@
 //! [`Writer`]; times are `timestamptz` and compared in SQL.
 
 mod audit;
+mod avatars;
+mod notify;
 mod sessions;
 mod throttles;
 mod users;
@@ -13,6 +15,8 @@ use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 pub use audit::PgAudit;
+pub use avatars::PgAvatars;
+pub use notify::PgEventChannel;
 pub use sessions::PgSessions;
 pub use throttles::PgThrottles;
 pub use users::PgUsers;

@@ -4,6 +4,7 @@
 //! compared with `julianday()`, which parses them whatever their fractional digits.
 
 mod audit;
+mod avatars;
 mod sessions;
 mod throttles;
 mod users;
@@ -19,6 +20,7 @@ use sqlx::sqlite::{
 };
 
 pub use audit::SqliteAudit;
+pub use avatars::SqliteAvatars;
 pub use sessions::SqliteSessions;
 pub use throttles::SqliteThrottles;
 pub use users::SqliteUsers;
