@@ -55,16 +55,24 @@ impl EventChannel for PgEventChannel {
         let options = (*self.pool.connect_options()).clone();
         let pool = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
         let (sender, receiver) = mpsc::channel(BACKLOG);
-        tokio::spawn(listen(pool, sender));
+        // The listener ends with the request pool, which closes when the server stops.
+        let stopped = self.pool.close_event();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = stopped => {}
+                () = listen(&pool, sender) => {}
+            }
+            pool.close().await;
+        });
         Some(receiver)
     }
 }
 
 /// Forwards notifications until the subscriber goes away, reconnecting as often as needed.
-async fn listen(pool: PgPool, sender: mpsc::Sender<Incoming>) {
+async fn listen(pool: &PgPool, sender: mpsc::Sender<Incoming>) {
     let mut first = true;
     while !sender.is_closed() {
-        let mut listener = match connect(&pool).await {
+        let mut listener = match connect(pool).await {
             Ok(listener) => listener,
             Err(error) => {
                 tracing::warn!(%error, "event listener cannot connect; retrying");

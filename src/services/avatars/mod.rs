@@ -69,7 +69,7 @@ impl AvatarService {
     /// refused upload changes nothing.
     pub async fn upload(&self, user: UserId, upload: Vec<u8>) -> Result<User, AvatarError> {
         let size = self.size;
-        let image = self.pool.run(move || process(&upload, size)).await??;
+        let image = self.pool.run(move || decode_safely(&upload, size)).await??;
         let avatar = NewAvatar {
             name: new_name()?,
             content_type: image.content_type.to_owned(),
@@ -98,6 +98,12 @@ impl AvatarService {
         }
         Ok(self.avatars.find(name).await?)
     }
+}
+
+/// [`process`], with a decoder panic on hostile input counted as an invalid image, not a 500.
+fn decode_safely(upload: &[u8], size: u32) -> Result<ProcessedImage, InvalidImage> {
+    std::panic::catch_unwind(|| process(upload, size))
+        .unwrap_or(Err(InvalidImage("the image could not be decoded")))
 }
 
 /// `<22 URL-safe base64 characters>.png`.
