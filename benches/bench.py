@@ -3,8 +3,9 @@
 
 For each database (SQLite always, Postgres when reachable) it starts Warren on a fresh database
 with per-IP limits off, measures time-to-ready and idle memory, seeds accounts and sessions, and
-runs wrk (a separate process) against: health, /users/me, signin, refresh, and /users/me while
-signin, then forgot-password, is saturated. It prints a Markdown table and writes it to benches/results.md.
+runs wrk (a separate process) against: health, /users/me, signin, refresh, /users/me while
+signin, then forgot-password, is saturated, a 2-megapixel JPEG avatar upload, and /users/me
+while uploads are saturated. It prints a Markdown table and writes it to benches/results.md.
 Standard library only; wrk comes from Debian's package.
 """
 
@@ -156,7 +157,11 @@ def run_backend(name, database_url, scratch):
         rows["POST /api/v1/auth/refresh"] = wrk(base, "refresh.lua", 32, files)
         rows["GET /users/me during signin flood"] = me_during_flood(base, files, "signin.lua")
         rows["GET /users/me during forgot-password flood"] = me_during_flood(base, files, "forgot.lua")
+        uploads = {**files, "WARREN_BENCH_JPEG": avatar_jpeg(scratch)}
+        rows["PUT avatar, 2-MP JPEG, one at a time"] = wrk(base, "avatar.lua", 1, uploads)
+        rows["GET /users/me during avatar upload flood"] = me_during_flood(base, uploads, "avatar.lua")
         return {"ready_ms": ready_ms, "idle_kib": idle_kib, "peak_kib": signin_peak_kib, "timing": timing,
+                "upload_peak_kib": rss_kib(server.pid, "VmHWM"),
                 "after_kib": rss_kib(server.pid), "rows": rows}
     finally:
         server.terminate()
@@ -168,10 +173,19 @@ def wrk_plain(base, path):
     return parse_wrk(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
 
-def me_during_flood(base, files, script):
+def avatar_jpeg(scratch):
+    path = Path(scratch) / "avatar.jpg"
+    subprocess.run(
+        ["cargo", "run", "--release", "--locked", "--quiet", "--example", "avatar_jpeg", "--", str(path)],
+        cwd=ROOT, capture_output=True, check=True,
+    )
+    return str(path)
+
+
+def me_during_flood(base, files, flood_script):
     flood_seconds = str(int(DURATION) + 4)
     flood = subprocess.Popen(
-        ["wrk", "-t1", "-c16", f"-d{flood_seconds}s", "-s", str(WRK / script), base + "/"],
+        ["wrk", "-t1", "-c16", f"-d{flood_seconds}s", "-s", str(WRK / flood_script), base + "/"],
         env={**os.environ, **files}, stdout=subprocess.DEVNULL,
     )
     try:
@@ -225,6 +239,8 @@ def render(results, single_ms, bound):
         "POST /api/v1/auth/signin": lambda r: f"≥ {0.8 * bound:.0f}/s (80 % of bound) {verdict(r['rate'] >= 0.8 * bound)}",
         "GET /users/me during signin flood": lambda r: f"p99 ≤ 10 ms {verdict(r['p99'] <= 10)}",
         "GET /users/me during forgot-password flood": lambda r: f"p99 ≤ 10 ms {verdict(r['p99'] <= 10)}",
+        "PUT avatar, 2-MP JPEG, one at a time": lambda r: f"p50 ≤ 150 ms {verdict(r['p50'] <= 150)}",
+        "GET /users/me during avatar upload flood": lambda r: f"p99 ≤ 10 ms {verdict(r['p99'] <= 10)}",
     }
     for backend, result in results.items():
         for scenario, row in result["rows"].items():
@@ -237,10 +253,13 @@ def render(results, single_ms, bound):
             )
     lines += ["", "| memory and startup | database | figure | target |", "|---|---|---:|---|"]
     for backend, result in results.items():
-        idle, peak, after = (result[k] / 1024 for k in ("idle_kib", "peak_kib", "after_kib"))
+        idle, peak, upload_peak, after = (
+            result[k] / 1024 for k in ("idle_kib", "peak_kib", "upload_peak_kib", "after_kib")
+        )
         lines += [
             f"| resident memory, idle after start | {backend} | {idle:.1f} MiB | ≤ 20 MiB {verdict(idle <= 20)} |",
             f"| peak resident memory, signin flood | {backend} | {peak:.1f} MiB | ≤ 150 MiB {verdict(peak <= 150)} |",
+            f"| peak resident memory, after the avatar upload flood | {backend} | {upload_peak:.1f} MiB | ≤ 150 MiB {verdict(upload_peak <= 150)} |",
             f"| resident memory after the runs | {backend} | {after:.1f} MiB | |",
             f"| ready after start | {backend} | {result['ready_ms']:.0f} ms | ≤ 200 ms {verdict(result['ready_ms'] <= 200)} |",
         ]

@@ -25,17 +25,17 @@ use crate::api::middleware::{
     panic_response, record_response, render_problems, request_span, security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
-use crate::api::v1::endpoints::{auth, email, health, jwks, sessions, users};
+use crate::api::v1::endpoints::{auth, avatars, email, events, health, jwks, sessions, users};
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
-use crate::core::config::Settings;
+use crate::core::config::{AuthSettings, Settings};
 use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
 use crate::domain::BackoffPolicy;
 use crate::preflight;
 use crate::repositories::Database;
 use crate::services::{
-    AccountService, AuditLog, Dispatcher, EmailService, LoginThrottle, MailTransport,
-    SessionPolicy, SessionService,
+    AccountService, AuditLog, AvatarService, Dispatcher, EmailService, Events, ImagePool,
+    LoginThrottle, MailTransport, SessionPolicy, SessionService,
 };
 
 /// How long a stopping instance waits for the email delivery in hand.
@@ -51,6 +51,8 @@ pub struct Application {
     database: Database,
     dispatcher: Dispatcher,
     startup: StartupFacts,
+    /// Told to close every live socket at shutdown, which graceful shutdown does not wait for.
+    events: Arc<Events>,
 }
 
 /// What the startup log line tells an operator beyond the address.
@@ -109,8 +111,9 @@ impl Application {
         let state = build_state(settings, database.clone(), keys, clock, password_params)?;
         let transport = MailTransport::from_settings(&settings.email, &settings.data_dir)?;
         let dispatcher = state.email.dispatcher(transport)?;
+        let events = Arc::clone(&state.events);
         let router = router(state, settings).context("set up the per-IP rate limits")?;
-        Ok(Self { listener, router, database, dispatcher, startup })
+        Ok(Self { listener, router, database, dispatcher, startup, events })
     }
 
     /// The fully layered router, for driving the application without a socket (benchmarks).
@@ -143,6 +146,12 @@ impl Application {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let (stop_dispatcher, stopped) = tokio::sync::watch::channel(false);
         let dispatcher = tokio::spawn(self.dispatcher.run(stopped));
+        let events = Arc::clone(&self.events);
+        let shutdown = async move {
+            shutdown.await;
+            // Sockets close 1001 now, so graceful shutdown does not wait on them.
+            events.shut_down();
+        };
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         // The dispatcher finishes the delivery in hand (bounded by the SMTP timeout) and gives
         // the rest of its claims back before the pool closes.
@@ -174,23 +183,21 @@ fn build_state(
         &auth.audience,
         auth.access_token_ttl_secs,
     ));
-    let policy = SessionPolicy {
-        idle: seconds(auth.refresh_idle_ttl_secs),
-        absolute: seconds(auth.refresh_absolute_ttl_secs),
-        reuse_grace: seconds(auth.refresh_reuse_grace_secs),
-    };
     let refresh = RefreshTokens::new(keys.derive_secret("refresh-token-successor"));
     let repositories = database.repositories().clone();
     let audit = Arc::new(AuditLog::new(repositories.audit, Arc::clone(&clock)));
     let users = repositories.users;
+    let max_sockets = usize::try_from(settings.events.max_sockets_per_user).unwrap_or(1);
+    let events = Events::start(database.event_channel(), Arc::clone(&users), max_sockets);
     let sessions = Arc::new(SessionService::new(
         repositories.sessions,
         Arc::clone(&users),
         tokens,
         refresh,
-        policy,
+        session_policy(auth),
         Arc::clone(&audit),
         Arc::clone(&clock),
+        Arc::clone(&events),
     ));
     let throttle = LoginThrottle::new(repositories.throttles, BackoffPolicy::default());
     let email = Arc::new(EmailService::new(
@@ -200,7 +207,15 @@ fn build_state(
         auth.require_verified_email,
         Arc::clone(&audit),
         Arc::clone(&clock),
+        Arc::clone(&events),
     )?);
+    let avatars = AvatarService::new(
+        repositories.avatars,
+        ImagePool::new(cores),
+        settings.avatar.size,
+        Arc::clone(&events),
+        Arc::clone(&clock),
+    );
     let accounts = AccountService::new(
         users,
         Arc::clone(&sessions),
@@ -209,6 +224,7 @@ fn build_state(
         hasher,
         Arc::clone(&email),
         clock,
+        Arc::clone(&events),
     );
     // Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then
     // fetched well before tokens it signed are common.
@@ -217,6 +233,9 @@ fn build_state(
         accounts: Arc::new(accounts),
         sessions,
         email,
+        avatars: Arc::new(avatars),
+        events,
+        allowed_origins: settings.cors.allowed_origins.clone().into(),
         keys,
         database,
         password_policy: settings.password_policy(),
@@ -243,7 +262,9 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
         .nest("/auth", credentials.merge(auth::router()).merge(email::router()))
         .nest("/users", users::router())
         .nest("/users/me/sessions", sessions::router())
-        .nest("/users/me/verify-email", email::me_router());
+        .nest("/users/me/verify-email", email::me_router())
+        .merge(avatars::router(max_upload_bytes(settings)))
+        .merge(events::router());
     let api_v1 = per_ip(api_v1, general_quota)?;
     let routes = Router::new()
         .nest("/api/v1", api_v1)
@@ -263,7 +284,12 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
         // response, including a panic's or a timeout's, passes through the problem and
         // header middleware on its way out.
         ServiceBuilder::new()
-            .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+            // The event socket's token travels in `Sec-WebSocket-Protocol`.
+            .layer(SetSensitiveRequestHeadersLayer::new([
+                header::AUTHORIZATION,
+                header::COOKIE,
+                header::SEC_WEBSOCKET_PROTOCOL,
+            ]))
             .map_request(drop_unusable_request_id)
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
@@ -279,7 +305,9 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
             .layer(middleware::from_fn(render_problems))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(TimeoutLayer::with_status_code(TIMEOUT_STATUS, timeout))
-            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            // The avatar upload's limit; every other route keeps `MAX_BODY_BYTES` through
+            // `DefaultBodyLimit`, which the upload route alone raises.
+            .layer(RequestBodyLimitLayer::new(max_upload_bytes(settings).max(MAX_BODY_BYTES)))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )
 }
@@ -299,6 +327,18 @@ fn cors(settings: &Settings) -> CorsLayer {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
         .max_age(Duration::from_secs(600))
+}
+
+fn session_policy(auth: &AuthSettings) -> SessionPolicy {
+    SessionPolicy {
+        idle: seconds(auth.refresh_idle_ttl_secs),
+        absolute: seconds(auth.refresh_absolute_ttl_secs),
+        reuse_grace: seconds(auth.refresh_reuse_grace_secs),
+    }
+}
+
+fn max_upload_bytes(settings: &Settings) -> usize {
+    usize::try_from(settings.avatar.max_upload_bytes).unwrap_or(usize::MAX)
 }
 
 fn seconds(secs: u64) -> time::Duration {

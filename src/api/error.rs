@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::ValidationErrors;
-use crate::services::AccountError;
+use crate::services::{AccountError, AvatarError, TooManySockets};
 
 /// RFC 6750 §3.1: the challenge for a presented but unusable token.
 const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\", \
@@ -49,6 +49,14 @@ pub enum AppError {
     InvalidToken,
     #[error("the email address is not verified")]
     EmailNotVerified,
+    /// The upload is not an acceptable PNG, JPEG or WebP image; the reason is shown.
+    #[error("the upload is not a usable image")]
+    InvalidImage(&'static str),
+    #[error("no such resource")]
+    NotFound,
+    /// A WebSocket from a page whose origin is not in `cors.allowed_origins`.
+    #[error("origin not allowed")]
+    OriginNotAllowed,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("service temporarily unavailable")]
@@ -191,6 +199,19 @@ impl AppError {
                 "Too many requests",
                 format!("too many attempts; retry in {retry_after_secs} s"),
             ),
+            Self::InvalidImage(reason) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_image",
+                "Invalid image",
+                format!("{reason}; send a PNG, JPEG or WebP image"),
+            ),
+            Self::NotFound => Problem::for_status(StatusCode::NOT_FOUND),
+            Self::OriginNotAllowed => Problem::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "Origin not allowed",
+                "this origin is not in cors.allowed_origins",
+            ),
             Self::UnsupportedMediaType => Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             Self::PayloadTooLarge => Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE),
             Self::Unavailable => Problem::for_status(StatusCode::SERVICE_UNAVAILABLE),
@@ -291,6 +312,24 @@ impl From<AccountError> for AppError {
             }
             AccountError::Internal(cause) => Self::Internal(cause),
         }
+    }
+}
+
+impl From<AvatarError> for AppError {
+    fn from(error: AvatarError) -> Self {
+        match error {
+            AvatarError::InvalidImage(invalid) => Self::InvalidImage(invalid.0),
+            AvatarError::Unauthenticated => Self::Unauthenticated,
+            AvatarError::Unavailable(cause) => AccountError::Unavailable(cause).into(),
+            AvatarError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<TooManySockets> for AppError {
+    fn from(_: TooManySockets) -> Self {
+        // A socket closing frees a place at once; a client should not hammer meanwhile.
+        Self::RateLimited { retry_after_secs: 5 }
     }
 }
 

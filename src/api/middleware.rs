@@ -78,16 +78,19 @@ pub fn security_headers() -> SetMultipleResponseHeadersLayer<Response<Body>> {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
     ];
     SetMultipleResponseHeadersLayer::overriding(header_list(fixed))
 }
 
-/// Security headers a route may set for itself: the JWKS wants caching, and Swagger UI (see
-/// [`docs_csp`]) loads scripts and styles. Every other response gets the strict defaults.
+/// Security headers a route may set for itself: the JWKS wants caching, Swagger UI (see
+/// [`docs_csp`]) loads scripts and styles, and avatars are shown on other origins' pages.
+/// Every other response gets the strict defaults.
 pub fn default_security_headers() -> SetMultipleResponseHeadersLayer<Response<Body>> {
-    let defaults =
-        [(header::CONTENT_SECURITY_POLICY, API_CSP), (header::CACHE_CONTROL, "no-store")];
+    let defaults = [
+        (header::CONTENT_SECURITY_POLICY, API_CSP),
+        (header::CACHE_CONTROL, "no-store"),
+        (HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
+    ];
     SetMultipleResponseHeadersLayer::if_not_present(header_list(defaults))
 }
 

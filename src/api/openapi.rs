@@ -7,7 +7,7 @@ use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::v1::endpoints::{auth, email, health, jwks, sessions, users};
+use super::v1::endpoints::{auth, avatars, email, events, health, jwks, sessions, users};
 
 /// Where the document is served; Swagger UI at `/docs` reads it from here.
 pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
@@ -27,6 +27,8 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         sessions::list, sessions::sign_out_everywhere,
         email::verify_email, email::resend_verification, email::forgot_password,
         email::reset_password, email::confirm_email_change,
+        avatars::upload, avatars::remove, avatars::serve,
+        events::open,
         health::health, health::ready,
         jwks::jwks,
     ),
@@ -36,6 +38,8 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "users", description = "The caller's own account"),
         (name = "sessions", description = "The caller's signed-in devices"),
         (name = "email", description = "Address verification, password reset, email change"),
+        (name = "avatars", description = "Profile pictures"),
+        (name = "events", description = "Live account events over a WebSocket"),
         (name = "health", description = "Liveness and readiness probes"),
         (name = "keys", description = "Public keys for verifying access tokens"),
     ),

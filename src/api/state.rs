@@ -7,13 +7,17 @@ use ipnet::IpNet;
 use crate::core::security::KeyRing;
 use crate::domain::PasswordPolicy;
 use crate::repositories::Database;
-use crate::services::{AccountService, EmailService, SessionService};
+use crate::services::{AccountService, AvatarService, EmailService, Events, SessionService};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub accounts: Arc<AccountService>,
     pub sessions: Arc<SessionService>,
     pub email: Arc<EmailService>,
+    pub avatars: Arc<AvatarService>,
+    pub events: Arc<Events>,
+    /// `cors.allowed_origins`: the only `Origin`s an event socket may come from.
+    pub allowed_origins: Arc<[String]>,
     pub keys: Arc<KeyRing>,
     pub database: Database,
     pub password_policy: PasswordPolicy,

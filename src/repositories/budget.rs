@@ -11,9 +11,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AuditRepository, Credentials, EmailRepository, NewRefreshToken, NewSession, NewUserRecord,
-    PasswordReset, RefreshTokenState, RepoError, Reservation, Rotation, SessionLiveness,
-    SessionRepository, ThrottleRepository, UserChanges, UserRepository,
+    AuditRepository, AvatarRepository, Credentials, EmailRepository, NewAvatar, NewRefreshToken,
+    NewSession, NewUserRecord, PasswordReset, RefreshTokenState, RepoError, Reservation, Rotation,
+    SessionLiveness, SessionRepository, StoredAvatar, ThrottleRepository, UserChanges,
+    UserRepository,
 };
 use crate::domain::{
     AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
@@ -236,5 +237,25 @@ impl EmailRepository for Budgeted<dyn EmailRepository> {
 
     async fn release(&self, id: uuid::Uuid) -> Result<(), RepoError> {
         self.run(self.inner.release(id)).await
+    }
+}
+
+#[async_trait]
+impl AvatarRepository for Budgeted<dyn AvatarRepository> {
+    async fn replace(
+        &self,
+        user: UserId,
+        avatar: NewAvatar,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.replace(user, avatar, now)).await
+    }
+
+    async fn remove(&self, user: UserId, now: OffsetDateTime) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.remove(user, now)).await
+    }
+
+    async fn find(&self, name: &str) -> Result<Option<StoredAvatar>, RepoError> {
+        self.run(self.inner.find(name)).await
     }
 }

@@ -9,12 +9,16 @@ use sqlx::PgPool;
 use sqlx::migrate::{Migrate, MigrateError, Migrator};
 
 use super::budget::Budgeted;
-use super::postgres::{self, PgAudit, PgEmail, PgSessions, PgThrottles, PgUsers};
+use super::postgres::{
+    self, PgAudit, PgAvatars, PgEmail, PgEventChannel, PgSessions, PgThrottles, PgUsers,
+};
 use super::sqlite::{
-    SqliteAudit, SqliteEmail, SqlitePools, SqliteSessions, SqliteThrottles, SqliteUsers,
+    SqliteAudit, SqliteAvatars, SqliteEmail, SqlitePools, SqliteSessions, SqliteThrottles,
+    SqliteUsers,
 };
 use super::{
-    AuditRepository, EmailRepository, SessionRepository, ThrottleRepository, UserRepository,
+    AuditRepository, AvatarRepository, EmailRepository, EventChannel, LocalChannel,
+    SessionRepository, ThrottleRepository, UserRepository,
 };
 use crate::core::config::DatabaseSettings;
 
@@ -37,6 +41,7 @@ pub struct Repositories {
     pub audit: Arc<dyn AuditRepository>,
     pub throttles: Arc<dyn ThrottleRepository>,
     pub email: Arc<dyn EmailRepository>,
+    pub avatars: Arc<dyn AvatarRepository>,
 }
 
 /// A connected database and its repositories.
@@ -44,6 +49,8 @@ pub struct Repositories {
 pub struct Database {
     backend: Backend,
     repositories: Repositories,
+    /// How account events reach every instance (see [`EventChannel`]).
+    events: Arc<dyn EventChannel>,
 }
 
 /// One migration and whether it has been applied.
@@ -86,11 +93,19 @@ impl Database {
             Backend::Postgres(postgres::connect(url, settings.max_connections, budget).await?)
         };
         let repositories = repositories_for(&backend, budget);
-        Ok(Self { backend, repositories })
+        let events: Arc<dyn EventChannel> = match &backend {
+            Backend::Sqlite(_) => Arc::new(LocalChannel::new()),
+            Backend::Postgres(pool) => Arc::new(PgEventChannel::new(pool.clone())),
+        };
+        Ok(Self { backend, repositories, events })
     }
 
     pub fn repositories(&self) -> &Repositories {
         &self.repositories
+    }
+
+    pub fn event_channel(&self) -> Arc<dyn EventChannel> {
+        Arc::clone(&self.events)
     }
 
     /// The pools themselves, for operators' tools and tests that need raw access.
@@ -207,6 +222,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             audit: Arc::new(SqliteAudit::new(pools.clone())),
             throttles: Arc::new(SqliteThrottles::new(pools.clone())),
             email: Arc::new(SqliteEmail::new(pools.clone())),
+            avatars: Arc::new(SqliteAvatars::new(pools.clone())),
         },
         Backend::Postgres(pool) => Repositories {
             users: Arc::new(PgUsers::new(pool.clone())),
@@ -214,6 +230,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             audit: Arc::new(PgAudit::new(pool.clone())),
             throttles: Arc::new(PgThrottles::new(pool.clone())),
             email: Arc::new(PgEmail::new(pool.clone())),
+            avatars: Arc::new(PgAvatars::new(pool.clone())),
         },
     };
     Repositories {
@@ -222,6 +239,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
         audit: Arc::new(Budgeted::new(unbudgeted.audit, budget)),
         throttles: Arc::new(Budgeted::new(unbudgeted.throttles, budget)),
         email: Arc::new(Budgeted::new(unbudgeted.email, budget)),
+        avatars: Arc::new(Budgeted::new(unbudgeted.avatars, budget)),
     }
 }
 

@@ -12,6 +12,7 @@
 mod budget;
 mod database;
 mod errors;
+mod events;
 mod postgres;
 mod records;
 mod rows;
@@ -28,9 +29,10 @@ use crate::domain::{
 
 pub use database::{Backend, Database, MigrationStatus, NotReady, Repositories};
 pub use errors::RepoError;
+pub use events::{EventChannel, Incoming, LocalChannel};
 pub use records::{
-    Credentials, NewRefreshToken, NewSession, NewUserRecord, PasswordChange, RefreshTokenState,
-    Reservation, Rotation, SessionLiveness, UserChanges,
+    Credentials, NewAvatar, NewRefreshToken, NewSession, NewUserRecord, PasswordChange,
+    RefreshTokenState, Reservation, Rotation, SessionLiveness, StoredAvatar, UserChanges,
 };
 pub use records::{LinkUse, PasswordReset};
 pub use sqlite::SqlitePools;
@@ -77,6 +79,24 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     /// Deletes the user, their sessions and refresh tokens (by cascade) and their email's signin
     /// backoff, in one transaction. `false` when there was no such user.
     async fn delete(&self, id: UserId) -> Result<bool, RepoError>;
+}
+
+/// Avatar images, one per user. The user's `avatar_name` and the image change together, so a
+/// name is served exactly while it is some account's current avatar.
+#[async_trait]
+pub trait AvatarRepository: Send + Sync + std::fmt::Debug {
+    /// Stores `avatar` as the user's only avatar and points the user at it, in one
+    /// transaction (the previous image goes in it too). `Ok(None)` when the user is gone.
+    async fn replace(
+        &self,
+        user: UserId,
+        avatar: NewAvatar,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError>;
+    /// Removes the user's avatar, if any; `Ok(None)` when the user is gone.
+    async fn remove(&self, user: UserId, now: OffsetDateTime) -> Result<Option<User>, RepoError>;
+    /// The avatar currently named `name`, if any account has it.
+    async fn find(&self, name: &str) -> Result<Option<StoredAvatar>, RepoError>;
 }
 
 #[async_trait]

@@ -131,3 +131,21 @@ pub enum Reservation {
     /// The email is locked until then; nothing was counted.
     Locked { until: OffsetDateTime },
 }
+
+/// A processed avatar image about to replace the user's current one.
+#[derive(Debug, Clone)]
+pub struct NewAvatar {
+    /// Unguessable: the only thing standing between the URL and a stranger.
+    pub name: String,
+    pub content_type: String,
+    pub etag: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A stored avatar as it is served.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredAvatar {
+    pub content_type: String,
+    pub etag: String,
+    pub bytes: Vec<u8>,
+}

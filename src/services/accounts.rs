@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::email::{EmailService, Message};
+use super::events::{AccountEvent, Events};
 use super::sessions::{SessionService, SignedIn};
 use super::throttle::LoginThrottle;
 use super::{AccountError, AuditLog, Authenticated, ClientContext};
@@ -49,6 +50,7 @@ pub struct AccountService {
     hasher: PasswordHasher,
     email: Arc<EmailService>,
     clock: Arc<dyn Clock>,
+    events: Arc<Events>,
 }
 
 impl AccountService {
@@ -60,8 +62,9 @@ impl AccountService {
         hasher: PasswordHasher,
         email: Arc<EmailService>,
         clock: Arc<dyn Clock>,
+        events: Arc<Events>,
     ) -> Self {
-        Self { users, sessions, throttle, audit, hasher, email, clock }
+        Self { users, sessions, throttle, audit, hasher, email, clock, events }
     }
 
     pub async fn sign_up(
@@ -177,6 +180,8 @@ impl AccountService {
             changes.mail.push(self.email.render(Message::PasswordChanged, None)?);
         }
         let changes_mail_empty = changes.mail.is_empty();
+        // An email change only sets pending_email, which the user object shows too.
+        let profile_changed = email_changed || changes.full_name.is_some();
         let user = self
             .users
             .update(caller.user.id, changes, self.clock.now())
@@ -185,6 +190,12 @@ impl AccountService {
             .ok_or(AccountError::Unauthenticated)?;
         if !changes_mail_empty {
             self.email.queued();
+        }
+        if profile_changed {
+            self.events.user_updated(user.id).await;
+        }
+        if password_changed {
+            self.events.publish(AccountEvent::CredentialsChanged, user.id).await;
         }
         let session = Some(caller.session_id);
         if password_changed {
@@ -238,6 +249,7 @@ impl AccountService {
     ) -> Result<(), AccountError> {
         self.reauthenticate(caller, current_password, client).await?;
         self.users.delete(caller.user.id).await?;
+        self.events.publish(AccountEvent::AccountDeleted, caller.user.id).await;
         let (user, session) = (Some(caller.user.id), Some(caller.session_id));
         self.audit.record(AuthEventKind::AccountDeleted, user, session, client).await;
         Ok(())

@@ -3,14 +3,18 @@
 
 mod accounts;
 mod audit;
+mod avatars;
 mod email;
 mod error;
+mod events;
 mod sessions;
 mod throttle;
 
 pub use accounts::{AccountService, NewAccount, ProfileUpdate};
 pub use audit::AuditLog;
+pub use avatars::{AvatarError, AvatarService, ImagePool, InvalidImage, ProcessedImage, process};
 pub use email::{Dispatcher, EmailService, MailTransport};
 pub use error::{AccountError, Authenticated, ClientContext};
+pub use events::{AccountEvent, Events, Signal, Subscription, TooManySockets};
 pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};
 pub use throttle::LoginThrottle;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
+use super::events::{AccountEvent, Events};
 use super::{AccountError, AuditLog, Authenticated, ClientContext};
 use crate::core::clock::Clock;
 use crate::core::security::{AccessTokens, IssuedAccessToken, RefreshToken, RefreshTokens};
@@ -48,9 +49,12 @@ pub struct SessionService {
     policy: SessionPolicy,
     audit: Arc<AuditLog>,
     clock: Arc<dyn Clock>,
+    events: Arc<Events>,
 }
 
 impl SessionService {
+    // One dependency per concern; grouping them would only hide what the service uses.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         sessions: Arc<dyn SessionRepository>,
         users: Arc<dyn UserRepository>,
@@ -59,8 +63,9 @@ impl SessionService {
         policy: SessionPolicy,
         audit: Arc<AuditLog>,
         clock: Arc<dyn Clock>,
+        events: Arc<Events>,
     ) -> Self {
-        Self { sessions, users, access, refresh, policy, audit, clock }
+        Self { sessions, users, access, refresh, policy, audit, clock, events }
     }
 
     /// Opens a session for a user whose credentials were just checked.
@@ -144,7 +149,9 @@ impl SessionService {
                 _ => Err(AccountError::InvalidRefreshToken),
             };
         }
-        self.sessions.revoke(session_id, now).await?;
+        if self.sessions.revoke(session_id, now).await? {
+            self.session_revoked(user_id, session_id).await;
+        }
         tracing::warn!(%user_id, %session_id, "rotated refresh token replayed; session revoked");
         let kind = AuthEventKind::RefreshTokenReuse;
         self.audit.record(kind, Some(user_id), Some(session_id), client).await;
@@ -167,6 +174,7 @@ impl SessionService {
         // Only the signout that ended the session is audited: replaying a spent token must
         // not be a way to write rows.
         if self.sessions.revoke(state.session_id, self.clock.now()).await? {
+            self.session_revoked(state.user_id, state.session_id).await;
             let (user, session) = (Some(state.user_id), Some(state.session_id));
             self.audit.record(AuthEventKind::Signout, user, session, client).await;
         }
@@ -183,6 +191,7 @@ impl SessionService {
         let now = self.clock.now();
         let user = caller.user.id;
         self.sessions.revoke_all(user, now).await?;
+        self.events.publish(AccountEvent::CredentialsChanged, user).await;
         let session = Some(caller.session_id);
         self.audit.record(AuthEventKind::SignoutEverywhere, Some(user), session, client).await;
         Ok(())
@@ -201,6 +210,15 @@ impl SessionService {
     /// version (password changed, signed out everywhere), an ended session, an inactive or
     /// deleted account.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AccountError> {
+        self.authenticate_until(token).await.map(|(caller, _)| caller)
+    }
+
+    /// [`Self::authenticate`], also answering when the token expires (a live socket closes
+    /// then unless it was given a newer token).
+    pub async fn authenticate_until(
+        &self,
+        token: &str,
+    ) -> Result<(Authenticated, OffsetDateTime), AccountError> {
         let now = self.clock.now();
         let claims = self.access.verify(token, now).map_err(|error| {
             tracing::debug!(%error, "access token refused");
@@ -214,7 +232,19 @@ impl SessionService {
         if !user.is_active || user.token_version != claims.ver || !session.is_live(now) {
             return Err(AccountError::Unauthenticated);
         }
-        Ok(Authenticated { user, session_id: claims.session_id() })
+        let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
+            .map_err(|_| AccountError::Unauthenticated)?;
+        Ok((Authenticated { user, session_id: claims.session_id() }, expires_at))
+    }
+
+    /// Whether `now` is at or past `deadline` by this service's clock.
+    pub fn has_passed(&self, deadline: OffsetDateTime) -> bool {
+        self.clock.now() >= deadline
+    }
+
+    async fn session_revoked(&self, user: UserId, session: SessionId) {
+        let event = AccountEvent::SessionRevoked { session_id: session.as_uuid() };
+        self.events.publish(event, user).await;
     }
 
     async fn active_user(&self, id: UserId) -> Result<User, AccountError> {

@@ -6,9 +6,11 @@
 //! names each problem as the user wrote it (`WARREN_SERVER__PROT`, `warren.toml:3`, `.env`).
 
 mod auth;
+mod avatar;
 mod cors;
 mod database;
 mod email;
+mod events;
 mod log;
 mod password;
 mod rate_limit;
@@ -23,9 +25,11 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthSettings, MAX_SESSION_TTL_SECS};
+pub use avatar::AvatarSettings;
 pub use cors::CorsSettings;
 pub use database::DatabaseSettings;
 pub use email::{EmailLinks, EmailSettings, EmailTransport};
+pub use events::EventsSettings;
 pub use log::{LogFormat, LogSettings};
 pub use password::PasswordSettings;
 pub use rate_limit::RateLimitSettings;
@@ -55,6 +59,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub log: LogSettings,
     pub email: EmailSettings,
+    pub avatar: AvatarSettings,
+    pub events: EventsSettings,
 }
 
 impl Default for Settings {
@@ -71,6 +77,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             log: LogSettings::default(),
             email: EmailSettings::default(),
+            avatar: AvatarSettings::default(),
+            events: EventsSettings::default(),
         }
     }
 }
@@ -177,6 +185,8 @@ impl Settings {
         self.cors.validate(production, &mut problems);
         self.log.validate(production, &mut problems);
         self.email.validate(production, &mut problems);
+        self.avatar.validate(&mut problems);
+        self.events.validate(&mut problems);
         problems
     }
 }

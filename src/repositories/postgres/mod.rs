@@ -2,7 +2,9 @@
 //! [`Writer`]; times are `timestamptz` and compared in SQL.
 
 mod audit;
+mod avatars;
 mod email;
+mod notify;
 mod sessions;
 mod throttles;
 mod users;
@@ -14,7 +16,9 @@ use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 pub use audit::PgAudit;
+pub use avatars::PgAvatars;
 pub use email::PgEmail;
+pub use notify::PgEventChannel;
 pub use sessions::PgSessions;
 pub use throttles::PgThrottles;
 pub use users::PgUsers;

@@ -4,6 +4,7 @@
 //! compared with `julianday()`, which parses them whatever their fractional digits.
 
 mod audit;
+mod avatars;
 mod email;
 mod sessions;
 mod throttles;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{
 };
 
 pub use audit::SqliteAudit;
+pub use avatars::SqliteAvatars;
 pub use email::SqliteEmail;
 pub use sessions::SqliteSessions;
 pub use throttles::SqliteThrottles;

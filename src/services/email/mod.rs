@@ -16,6 +16,7 @@ pub use dispatcher::Dispatcher;
 pub use templates::{Message, Templates};
 pub use transport::MailTransport;
 
+use super::events::{AccountEvent, Events};
 use super::{AccountError, AuditLog, Authenticated, ClientContext};
 use crate::core::clock::Clock;
 use crate::core::config::EmailSettings;
@@ -36,6 +37,7 @@ pub struct EmailService {
     clock: Arc<dyn Clock>,
     /// Wakes this instance's dispatcher after a commit that queued mail.
     wake: Arc<Notify>,
+    events: Arc<Events>,
 }
 
 impl EmailService {
@@ -46,10 +48,21 @@ impl EmailService {
         require_verified: bool,
         audit: Arc<AuditLog>,
         clock: Arc<dyn Clock>,
+        events: Arc<Events>,
     ) -> anyhow::Result<Self> {
         let templates = Templates::load().context("load the email templates")?;
         let wake = Arc::new(Notify::new());
-        Ok(Self { outbox, users, templates, settings, require_verified, audit, clock, wake })
+        Ok(Self {
+            outbox,
+            users,
+            templates,
+            settings,
+            require_verified,
+            audit,
+            clock,
+            wake,
+            events,
+        })
     }
 
     /// The dispatcher for this instance's outbox, woken by this service's commits.
@@ -182,7 +195,7 @@ impl EmailService {
         let user = self.outbox.verify_email(&links::hash(token), self.clock.now()).await?;
         let user = user.ok_or(AccountError::InvalidToken)?;
         self.audit.record(AuthEventKind::EmailVerified, Some(user.id), None, client).await;
-        // events: user_updated (email_verified)
+        self.events.user_updated(user.id).await;
         Ok(user)
     }
 
@@ -197,6 +210,8 @@ impl EmailService {
         let user = self.outbox.reset_password(&links::hash(token), reset, self.clock.now()).await?;
         let user = user.ok_or(AccountError::InvalidToken)?;
         self.queued();
+        // Every session was revoked and the token version bumped: sockets close 4401.
+        self.events.publish(AccountEvent::CredentialsChanged, user.id).await;
         Ok(user)
     }
 
@@ -215,7 +230,7 @@ impl EmailService {
         };
         self.queued();
         self.audit.record(AuthEventKind::EmailChanged, Some(user.id), None, client).await;
-        // events: user_updated (email changed)
+        self.events.user_updated(user.id).await;
         Ok(user)
     }
 

@@ -1,7 +1,9 @@
 //! One module per resource, each with its own `router()`.
 
 pub mod auth;
+pub mod avatars;
 pub mod email;
+pub mod events;
 pub mod health;
 pub mod jwks;
 pub mod sessions;
