@@ -19,10 +19,17 @@ pub enum AuthEventKind {
     Signout,
     SignoutEverywhere,
     AccountDeleted,
+    /// An operator deactivated the account (`warren users deactivate`). The `cli_` kinds are
+    /// the actions whose actor is the command line, not the account holder.
+    CliDeactivated,
+    CliActivated,
+    /// An operator signed the account out everywhere (`warren users sign-out`).
+    CliSignedOut,
+    CliDeleted,
 }
 
 impl AuthEventKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 16] = [
         Self::Signup,
         Self::SigninSuccess,
         Self::SigninFailure,
@@ -35,6 +42,10 @@ impl AuthEventKind {
         Self::Signout,
         Self::SignoutEverywhere,
         Self::AccountDeleted,
+        Self::CliDeactivated,
+        Self::CliActivated,
+        Self::CliSignedOut,
+        Self::CliDeleted,
     ];
 
     /// The kind whose [`Self::as_str`] is `name`.
@@ -56,6 +67,10 @@ impl AuthEventKind {
             Self::Signout => "signout",
             Self::SignoutEverywhere => "signout_everywhere",
             Self::AccountDeleted => "account_deleted",
+            Self::CliDeactivated => "cli_deactivated",
+            Self::CliActivated => "cli_activated",
+            Self::CliSignedOut => "cli_signed_out",
+            Self::CliDeleted => "cli_deleted",
         }
     }
 }

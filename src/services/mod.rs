@@ -2,12 +2,14 @@
 //! own error enum; they know nothing of HTTP.
 
 mod accounts;
+mod admin;
 mod audit;
 mod error;
 mod sessions;
 mod throttle;
 
 pub use accounts::{AccountService, NewAccount, ProfileUpdate};
+pub use admin::{AccountRef, AdminError, AdminService};
 pub use audit::AuditLog;
 pub use error::{AccountError, Authenticated, ClientContext};
 pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};
