@@ -96,6 +96,11 @@ pub enum KeysAction {
 }
 
 impl Cli {
+    /// Whether the command's stdout is its answer (a table, JSON), so logs must go elsewhere.
+    pub fn answers_on_stdout(&self) -> bool {
+        matches!(self.command, Some(Command::Users { .. } | Command::Health))
+    }
+
     pub async fn run(self, settings: Settings) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => Application::build(&settings).await?.run_until_stopped().await,

@@ -23,7 +23,11 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    telemetry::init(settings.log_format(), &settings.log.level)?;
+    if cli.answers_on_stdout() {
+        telemetry::init_writing_to(settings.log_format(), &settings.log.level, std::io::stderr)?;
+    } else {
+        telemetry::init(settings.log_format(), &settings.log.level)?;
+    }
     cli.run(settings).await
 }
 

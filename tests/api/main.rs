@@ -8,6 +8,7 @@ mod helpers;
 #[allow(dead_code)]
 mod recommendation_service;
 
+mod admin_cli;
 mod audit;
 mod auth;
 mod consumer;
