@@ -25,7 +25,7 @@ use crate::api::middleware::{
     panic_response, record_response, render_problems, request_span, security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
-use crate::api::v1::endpoints::{auth, health, jwks, sessions, users};
+use crate::api::v1::endpoints::{auth, export, health, jwks, sessions, users};
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
@@ -33,7 +33,9 @@ use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens
 use crate::domain::BackoffPolicy;
 use crate::preflight;
 use crate::repositories::Database;
-use crate::services::{AccountService, AuditLog, LoginThrottle, SessionPolicy, SessionService};
+use crate::services::{
+    AccountService, AuditLog, ExportService, LoginThrottle, SessionPolicy, SessionService,
+};
 
 /// Largest JSON body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -177,6 +179,7 @@ fn build_state(
         Arc::clone(&audit),
         Arc::clone(&clock),
     ));
+    let export = Arc::new(ExportService::new(Arc::clone(&sessions), Arc::clone(&audit)));
     let throttle = LoginThrottle::new(repositories.throttles, BackoffPolicy::default());
     let accounts =
         AccountService::new(users, Arc::clone(&sessions), throttle, audit, hasher, clock);
@@ -186,6 +189,7 @@ fn build_state(
     Ok(AppState {
         accounts: Arc::new(accounts),
         sessions,
+        export,
         keys,
         database,
         password_policy: settings.password_policy(),
@@ -210,7 +214,8 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
     let api_v1 = Router::new()
         .nest("/auth", credentials.merge(auth::router()))
         .nest("/users", users::router())
-        .nest("/users/me/sessions", sessions::router());
+        .nest("/users/me/sessions", sessions::router())
+        .nest("/users/me/export", export::router());
     let api_v1 = per_ip(api_v1, general_quota)?;
     let routes = Router::new()
         .nest("/api/v1", api_v1)

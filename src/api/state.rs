@@ -7,12 +7,13 @@ use ipnet::IpNet;
 use crate::core::security::KeyRing;
 use crate::domain::PasswordPolicy;
 use crate::repositories::Database;
-use crate::services::{AccountService, SessionService};
+use crate::services::{AccountService, ExportService, SessionService};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub accounts: Arc<AccountService>,
     pub sessions: Arc<SessionService>,
+    pub export: Arc<ExportService>,
     pub keys: Arc<KeyRing>,
     pub database: Database,
     pub password_policy: PasswordPolicy,

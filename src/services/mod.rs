@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod error;
+mod export;
 mod sessions;
 mod throttle;
 
@@ -12,5 +13,6 @@ pub use accounts::{AccountService, NewAccount, ProfileUpdate};
 pub use admin::{AccountRef, AdminError, AdminService};
 pub use audit::AuditLog;
 pub use error::{AccountError, Authenticated, ClientContext};
+pub use export::{AccountExport, ExportService};
 pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};
 pub use throttle::LoginThrottle;

@@ -15,6 +15,7 @@ mod consumer;
 mod durability;
 mod enumeration;
 mod errors;
+mod export;
 mod faults;
 mod health;
 mod jwks;

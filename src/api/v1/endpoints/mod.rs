@@ -1,6 +1,7 @@
 //! One module per resource, each with its own `router()`.
 
 pub mod auth;
+pub mod export;
 pub mod health;
 pub mod jwks;
 pub mod sessions;
