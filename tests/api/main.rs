@@ -19,6 +19,7 @@ mod export;
 mod faults;
 mod health;
 mod jwks;
+mod metrics;
 mod migrations;
 mod openapi;
 mod proxy;
