@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use clap::Subcommand;
-use serde_json::json;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::{Refused, UsageError};
 use crate::api::v1::schemas::UserResponse;
@@ -93,7 +95,7 @@ async fn act(admin: &AdminService, action: UsersAction, as_json: bool) -> Result
 fn print_list(users: &[User], as_json: bool) {
     if as_json {
         let users: Vec<UserResponse> = users.iter().map(UserResponse::from).collect();
-        println!("{}", json!(users));
+        print_json(&users);
         return;
     }
     println!(
@@ -107,7 +109,7 @@ fn print_list(users: &[User], as_json: bool) {
             user.email.as_str(),
             yes_no(user.is_active),
             yes_no(user.email_verified),
-            user.created_at.replace_nanosecond(0).unwrap_or(user.created_at).to_string(),
+            seconds(user.created_at),
             user.full_name.as_ref().map_or("", |name| name.as_str()),
         );
     }
@@ -116,7 +118,7 @@ fn print_list(users: &[User], as_json: bool) {
 fn print_user(user: &User, as_json: bool) {
     let response = UserResponse::from(user);
     if as_json {
-        println!("{}", json!(response));
+        print_json(&response);
         return;
     }
     let fields = [
@@ -127,8 +129,8 @@ fn print_user(user: &User, as_json: bool) {
         ("email_verified", response.email_verified.to_string()),
         ("pending_email", response.pending_email.unwrap_or_default()),
         ("avatar_url", response.avatar_url.unwrap_or_default()),
-        ("created_at", response.created_at.to_string()),
-        ("updated_at", response.updated_at.to_string()),
+        ("created_at", seconds(response.created_at)),
+        ("updated_at", seconds(response.updated_at)),
     ];
     for (key, value) in fields {
         println!("{key:<15} {value}");
@@ -137,10 +139,31 @@ fn print_user(user: &User, as_json: bool) {
 
 fn print_outcome(user: &User, outcome: &str, as_json: bool) {
     if as_json {
-        println!("{}", json!({"outcome": outcome, "user": UserResponse::from(user)}));
+        print_json(&Outcome { outcome, user: UserResponse::from(user) });
     } else {
         println!("{} ({}): {outcome}", user.email.as_str(), user.id);
     }
+}
+
+/// What an action did, for `--json`.
+#[derive(Serialize)]
+struct Outcome<'a> {
+    outcome: &'a str,
+    user: UserResponse,
+}
+
+/// One line of JSON, fields in their declared order.
+fn print_json(value: &impl Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => println!("{text}"),
+        Err(error) => eprintln!("error: cannot print JSON: {error}"),
+    }
+}
+
+/// RFC 3339 to the second, as people read it in a table.
+fn seconds(at: OffsetDateTime) -> String {
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 fn yes_no(flag: bool) -> &'static str {
