@@ -20,13 +20,14 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api::metrics::{self, MetricsListener};
 use crate::api::middleware::{
     REQUEST_ID, TIMEOUT_STATUS, default_security_headers, docs_csp, drop_unusable_request_id,
     panic_response, record_response, render_problems, request_span, security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
 use crate::api::v1::endpoints::{auth, export, health, jwks, sessions, users};
-use crate::api::{AppState, metrics, openapi};
+use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
 use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
@@ -47,13 +48,6 @@ pub struct Application {
     database: Database,
     startup: StartupFacts,
     metrics: Option<MetricsListener>,
-}
-
-/// The separate `/metrics` listener, when `server.metrics_addr` is set.
-struct MetricsListener {
-    listener: TcpListener,
-    router: Router,
-    handle: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 /// What the startup log line tells an operator beyond the address.
@@ -111,7 +105,7 @@ impl Application {
         };
         let state = build_state(settings, database.clone(), keys, clock, password_params)?;
         let router = router(state, settings).context("set up the per-IP rate limits")?;
-        let metrics = metrics_listener(settings, &database).await?;
+        let metrics = MetricsListener::bind(settings, &database).await?;
         let router = if metrics.is_some() { metrics::track_requests(router) } else { router };
         Ok(Self { listener, router, database, startup, metrics })
     }
@@ -128,11 +122,6 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
-    }
-
-    /// Where `/metrics` is served, when it is.
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics.as_ref().and_then(|metrics| metrics.listener.local_addr().ok())
     }
 
     /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
@@ -157,45 +146,6 @@ impl Application {
         self.database.close().await;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// Binds `server.metrics_addr` and installs the recorder, when metrics are on.
-async fn metrics_listener(
-    settings: &Settings,
-    database: &Database,
-) -> anyhow::Result<Option<MetricsListener>> {
-    let Some(address) = settings.server.metrics_addr else { return Ok(None) };
-    let listener = TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address} for metrics (server.metrics_addr)"))?;
-    let handle = crate::core::metrics::install().context("install the metrics recorder")?;
-    let router = metrics::router(handle.clone(), database.clone());
-    Ok(Some(MetricsListener { listener, router, handle }))
-}
-
-impl MetricsListener {
-    fn spawn(self) -> tokio::task::JoinHandle<()> {
-        if let Ok(address) = self.listener.local_addr() {
-            tracing::info!(url = %format!("http://{address}/metrics"), "serving metrics");
-        }
-        // Histogram samples pile up until upkeep drains them, scraped or not.
-        let upkeep = async move {
-            let mut every = tokio::time::interval(Duration::from_secs(5));
-            loop {
-                every.tick().await;
-                self.handle.run_upkeep();
-            }
-        };
-        let serve = axum::serve(self.listener, self.router);
-        tokio::spawn(async move {
-            tokio::select! {
-                served = serve => if let Err(error) = served {
-                    tracing::error!(%error, "the metrics listener stopped");
-                },
-                () = upkeep => {},
-            }
-        })
     }
 }
 

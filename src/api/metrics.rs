@@ -3,7 +3,10 @@
 //! pattern they matched (`/api/v1/users/me/sessions`), never the raw path, and anything that
 //! matched no route is `unmatched`, so a scanner cannot grow the series without bound.
 
-use std::time::Instant;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -12,9 +15,59 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
 
+use crate::core::config::Settings;
 use crate::core::metrics::{self as series, DB_POOL_CONNECTIONS, HTTP_DURATION, HTTP_REQUESTS};
 use crate::repositories::{Backend, Database};
+
+/// The separate `/metrics` listener, when `server.metrics_addr` is set.
+pub struct MetricsListener {
+    listener: TcpListener,
+    router: Router,
+    handle: PrometheusHandle,
+}
+
+impl MetricsListener {
+    /// Binds `server.metrics_addr` and installs the recorder; `None` when metrics are off.
+    pub async fn bind(settings: &Settings, database: &Database) -> anyhow::Result<Option<Self>> {
+        let Some(address) = settings.server.metrics_addr else { return Ok(None) };
+        let listener = TcpListener::bind(address).await.with_context(|| {
+            format!("cannot listen on {address} for metrics (server.metrics_addr)")
+        })?;
+        let handle = series::install().context("install the metrics recorder")?;
+        let router = router(handle.clone(), database.clone());
+        Ok(Some(Self { listener, router, handle }))
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    /// Serves scrapes until the returned task is aborted.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        if let Some(address) = self.local_addr() {
+            tracing::info!(url = %format!("http://{address}/metrics"), "serving metrics");
+        }
+        // Histogram samples pile up until upkeep drains them, scraped or not.
+        let upkeep = async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                self.handle.run_upkeep();
+            }
+        };
+        let serve = axum::serve(self.listener, self.router);
+        tokio::spawn(async move {
+            tokio::select! {
+                served = serve => if let Err(error) = served {
+                    tracing::error!(%error, "the metrics listener stopped");
+                },
+                () = upkeep => {},
+            }
+        })
+    }
+}
 
 /// Wraps every route (fallback included) in the request counter and latency histogram. Applied
 /// outermost, so timeouts and panics are counted with the status the client saw.
@@ -62,7 +115,7 @@ struct Scrape {
 }
 
 /// `GET /metrics` for the metrics listener, and nothing else.
-pub fn router(handle: PrometheusHandle, database: Database) -> Router {
+fn router(handle: PrometheusHandle, database: Database) -> Router {
     Router::new().route("/metrics", get(scrape)).with_state(Scrape { handle, database })
 }
 
