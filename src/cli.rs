@@ -1,6 +1,8 @@
-//! The `warren` command line: serve (default), migrate, keys, check-config.
+//! The `warren` command line: serve (default), migrate, keys, check-config, users, health.
 
 mod check_config;
+mod health;
+mod users;
 
 use std::path::PathBuf;
 
@@ -44,12 +46,34 @@ pub enum Command {
         #[arg(long)]
         print_data_dir: bool,
     },
+    /// Administer accounts on the configured database (exit 0 done, 1 no such account or
+    /// refused, 2 usage error).
+    Users {
+        /// Print JSON instead of a table, for scripts.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        action: users::UsersAction,
+    },
+    /// Exit 0 when the configured address's /api/health/ready answers 200, else 1.
+    Health,
     /// Print the OpenAPI 3.1 document, or write it to a file.
     Openapi {
         #[arg(long)]
         out: Option<PathBuf>,
     },
 }
+
+/// A command given something it cannot use (an account that is neither an id nor an email):
+/// exits 2, like clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A command that found nothing to act on or declined to act: exits 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateAction {
@@ -72,6 +96,11 @@ pub enum KeysAction {
 }
 
 impl Cli {
+    /// Whether the command's stdout is its answer (a table, JSON), so logs must go elsewhere.
+    pub fn answers_on_stdout(&self) -> bool {
+        matches!(self.command, Some(Command::Users { .. } | Command::Health))
+    }
+
     pub async fn run(self, settings: Settings) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => Application::build(&settings).await?.run_until_stopped().await,
@@ -100,6 +129,8 @@ impl Cli {
                 Ok(())
             }
             Command::CheckConfig { .. } => check_config::run(&settings).await,
+            Command::Users { json, action } => users::run(&settings, action, json).await,
+            Command::Health => health::run(&settings).await,
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use warren::cli::Cli;
+use warren::cli::{Cli, UsageError};
 use warren::core::config::Settings;
 use warren::core::telemetry;
 
@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
             // Operator-facing messages (bad config, unreachable database), not bugs: the cause
             // chain on one line, without a backtrace.
             eprintln!("error: {}", one_line(&error));
-            ExitCode::FAILURE
+            if error.is::<UsageError>() { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }
@@ -23,7 +23,11 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    telemetry::init(settings.log_format(), &settings.log.level)?;
+    if cli.answers_on_stdout() {
+        telemetry::init_writing_to(settings.log_format(), &settings.log.level, std::io::stderr)?;
+    } else {
+        telemetry::init(settings.log_format(), &settings.log.level)?;
+    }
     cli.run(settings).await
 }
 

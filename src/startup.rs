@@ -20,12 +20,15 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api::metrics::{self, MetricsListener};
 use crate::api::middleware::{
     REQUEST_ID, TIMEOUT_STATUS, default_security_headers, docs_csp, drop_unusable_request_id,
     panic_response, record_response, render_problems, request_span, security_headers,
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
-use crate::api::v1::endpoints::{auth, avatars, email, events, health, jwks, sessions, users};
+use crate::api::v1::endpoints::{
+    auth, avatars, email, events, export, health, jwks, sessions, users,
+};
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::{AuthSettings, Settings};
@@ -34,8 +37,8 @@ use crate::domain::BackoffPolicy;
 use crate::preflight;
 use crate::repositories::Database;
 use crate::services::{
-    AccountService, AuditLog, AvatarService, Dispatcher, EmailService, Events, ImagePool,
-    LoginThrottle, MailTransport, SessionPolicy, SessionService,
+    AccountService, AuditLog, AvatarService, Dispatcher, EmailService, Events, ExportService,
+    ImagePool, LoginThrottle, MailTransport, SessionPolicy, SessionService,
 };
 
 /// How long a stopping instance waits for the email delivery in hand.
@@ -53,6 +56,7 @@ pub struct Application {
     startup: StartupFacts,
     /// Told to close every live socket at shutdown, which graceful shutdown does not wait for.
     events: Arc<Events>,
+    metrics: Option<MetricsListener>,
 }
 
 /// What the startup log line tells an operator beyond the address.
@@ -113,7 +117,9 @@ impl Application {
         let dispatcher = state.email.dispatcher(transport)?;
         let events = Arc::clone(&state.events);
         let router = router(state, settings).context("set up the per-IP rate limits")?;
-        Ok(Self { listener, router, database, dispatcher, startup, events })
+        let metrics = MetricsListener::bind(settings, &database).await?;
+        let router = if metrics.is_some() { metrics::track_requests(router) } else { router };
+        Ok(Self { listener, router, database, dispatcher, startup, events, metrics })
     }
 
     /// The fully layered router, for driving the application without a socket (benchmarks).
@@ -143,6 +149,7 @@ impl Application {
         let url = format!("http://{address}");
         let StartupFacts { database, kid } = &self.startup;
         tracing::info!(%url, docs = %format!("{url}/docs"), %database, %kid, "serving");
+        let metrics = self.metrics.map(MetricsListener::spawn);
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let (stop_dispatcher, stopped) = tokio::sync::watch::channel(false);
         let dispatcher = tokio::spawn(self.dispatcher.run(stopped));
@@ -159,6 +166,8 @@ impl Application {
         if tokio::time::timeout(DISPATCHER_GRACE, dispatcher).await.is_err() {
             tracing::warn!("email dispatcher did not stop in time; its claims expire by lease");
         }
+        // Scrapes hold no state worth draining.
+        metrics.inspect(tokio::task::JoinHandle::abort);
         served.context("serve")?;
         self.database.close().await;
         tracing::info!("stopped");
@@ -199,6 +208,7 @@ fn build_state(
         Arc::clone(&clock),
         Arc::clone(&events),
     ));
+    let export = Arc::new(ExportService::new(Arc::clone(&sessions), Arc::clone(&audit)));
     let throttle = LoginThrottle::new(repositories.throttles, BackoffPolicy::default());
     let email = Arc::new(EmailService::new(
         repositories.email,
@@ -236,6 +246,7 @@ fn build_state(
         avatars: Arc::new(avatars),
         events,
         allowed_origins: settings.cors.allowed_origins.clone().into(),
+        export,
         keys,
         database,
         password_policy: settings.password_policy(),
@@ -263,6 +274,7 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
         .nest("/users", users::router())
         .nest("/users/me/sessions", sessions::router())
         .nest("/users/me/verify-email", email::me_router())
+        .nest("/users/me/export", export::router())
         .merge(avatars::router(max_upload_bytes(settings)))
         .merge(events::router());
     let api_v1 = per_ip(api_v1, general_quota)?;

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod extractors;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;

@@ -7,7 +7,7 @@ use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::v1::endpoints::{auth, avatars, email, events, health, jwks, sessions, users};
+use super::v1::endpoints::{auth, avatars, email, events, export, health, jwks, sessions, users};
 
 /// Where the document is served; Swagger UI at `/docs` reads it from here.
 pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
@@ -24,6 +24,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
     paths(
         auth::sign_up, auth::sign_in, auth::refresh, auth::sign_out,
         users::me, users::update_me, users::delete_me,
+        export::export,
         sessions::list, sessions::sign_out_everywhere,
         email::verify_email, email::resend_verification, email::forgot_password,
         email::reset_password, email::confirm_email_change,

@@ -7,7 +7,9 @@ use ipnet::IpNet;
 use crate::core::security::KeyRing;
 use crate::domain::PasswordPolicy;
 use crate::repositories::Database;
-use crate::services::{AccountService, AvatarService, EmailService, Events, SessionService};
+use crate::services::{
+    AccountService, AvatarService, EmailService, Events, ExportService, SessionService,
+};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -18,6 +20,7 @@ pub struct AppState {
     pub events: Arc<Events>,
     /// `cors.allowed_origins`: the only `Origin`s an event socket may come from.
     pub allowed_origins: Arc<[String]>,
+    pub export: Arc<ExportService>,
     pub keys: Arc<KeyRing>,
     pub database: Database,
     pub password_policy: PasswordPolicy,

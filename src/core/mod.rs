@@ -3,5 +3,6 @@
 
 pub mod clock;
 pub mod config;
+pub mod metrics;
 pub mod security;
 pub mod telemetry;

@@ -24,10 +24,17 @@ pub enum AuthEventKind {
     PasswordResetRequested,
     PasswordReset,
     EmailChanged,
+    /// An operator deactivated the account (`warren users deactivate`). The `cli_` kinds are
+    /// the actions whose actor is the command line, not the account holder.
+    CliDeactivated,
+    CliActivated,
+    /// An operator signed the account out everywhere (`warren users sign-out`).
+    CliSignedOut,
+    CliDeleted,
 }
 
 impl AuthEventKind {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 21] = [
         Self::Signup,
         Self::SigninSuccess,
         Self::SigninFailure,
@@ -45,6 +52,10 @@ impl AuthEventKind {
         Self::PasswordResetRequested,
         Self::PasswordReset,
         Self::EmailChanged,
+        Self::CliDeactivated,
+        Self::CliActivated,
+        Self::CliSignedOut,
+        Self::CliDeleted,
     ];
 
     /// The kind whose [`Self::as_str`] is `name`.
@@ -71,6 +82,10 @@ impl AuthEventKind {
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",
             Self::EmailChanged => "email_changed",
+            Self::CliDeactivated => "cli_deactivated",
+            Self::CliActivated => "cli_activated",
+            Self::CliSignedOut => "cli_signed_out",
+            Self::CliDeleted => "cli_deleted",
         }
     }
 }

@@ -51,6 +51,14 @@ impl UserRepository for Budgeted<dyn UserRepository> {
         self.run(self.inner.find_by_id(id)).await
     }
 
+    async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, RepoError> {
+        self.run(self.inner.find_by_email(email)).await
+    }
+
+    async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError> {
+        self.run(self.inner.list(query, limit)).await
+    }
+
     async fn find_with_session(
         &self,
         id: UserId,

@@ -37,11 +37,30 @@ pub use records::{
 pub use records::{LinkUse, PasswordReset};
 pub use sqlite::SqlitePools;
 
+/// `query` as a `LIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken literally
+/// (both backends' statements say `ESCAPE '\'`).
+pub(crate) fn contains_pattern(query: &str) -> String {
+    let mut pattern = String::with_capacity(query.len() + 2);
+    pattern.push('%');
+    for character in query.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
+}
+
 #[async_trait]
 pub trait UserRepository: Send + Sync + std::fmt::Debug {
     /// Inserts a user; `RepoError::Conflict` when the email is taken.
     async fn insert(&self, user: NewUserRecord) -> Result<User, RepoError>;
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
+    async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, RepoError>;
+    /// Up to `limit` users, oldest first, whose email or name contains `query` (any case);
+    /// every user when `query` is `None`. For operators (`warren users list`).
+    async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError>;
     /// The user together with the state of one of their sessions; `None` when either is gone.
     async fn find_with_session(
         &self,

@@ -43,6 +43,7 @@ impl AuditLog {
             ip = event.ip.as_deref(),
             "auth event"
         );
+        metrics::counter!(crate::core::metrics::AUTH_EVENTS, "kind" => kind.as_str()).increment(1);
         if let Err(error) = self.events.record(&event).await {
             tracing::error!(audit = kind.as_str(), %error, "auth event could not be stored");
         }

@@ -2,19 +2,23 @@
 //! own error enum; they know nothing of HTTP.
 
 mod accounts;
+mod admin;
 mod audit;
 mod avatars;
 mod email;
 mod error;
 mod events;
+mod export;
 mod sessions;
 mod throttle;
 
 pub use accounts::{AccountService, NewAccount, ProfileUpdate};
+pub use admin::{AccountRef, AdminError, AdminService};
 pub use audit::AuditLog;
 pub use avatars::{AvatarError, AvatarService, ImagePool, InvalidImage, ProcessedImage, process};
 pub use email::{Dispatcher, EmailService, MailTransport};
 pub use error::{AccountError, Authenticated, ClientContext};
 pub use events::{AccountEvent, Events, Signal, Subscription, TooManySockets};
+pub use export::{AccountExport, ExportService};
 pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};
 pub use throttle::LoginThrottle;

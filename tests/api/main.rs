@@ -8,6 +8,7 @@ mod helpers;
 #[allow(dead_code)]
 mod recommendation_service;
 
+mod admin_cli;
 mod audit;
 mod auth;
 mod avatars;
@@ -18,12 +19,14 @@ mod enumeration;
 mod errors;
 mod events;
 mod events_fanout;
+mod export;
 mod faults;
 mod health;
 mod images;
 mod jwks;
 mod live;
 mod mail_sink;
+mod metrics;
 mod migrations;
 mod openapi;
 mod outbox;

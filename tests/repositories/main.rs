@@ -2,6 +2,7 @@
 //! what keeps the two implementations in step; each test is a plain `async fn` taking a fresh,
 //! migrated database, run twice by `contract!`.
 
+mod admin;
 mod avatars;
 mod email;
 mod faults;

@@ -177,7 +177,7 @@ impl Settings {
     fn validate(&self) -> Problems {
         let production = self.is_production();
         let mut problems = Problems::default();
-        self.server.validate(&mut problems);
+        self.server.validate(production, &mut problems);
         self.database.validate(&self.database_url(), &mut problems);
         self.auth.validate(production, &mut problems);
         self.password.validate(&mut problems);

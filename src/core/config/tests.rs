@@ -259,3 +259,33 @@ fn email_settings_are_checked_and_production_refuses_the_file_transport() {
         Ok(())
     });
 }
+
+#[test]
+fn production_serves_metrics_only_on_internal_addresses_unless_told_they_are_public() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("WARREN_ENV", "production");
+        jail.set_env("WARREN_AUTH__ISSUER", "https://accounts.example.com");
+        jail.set_env("WARREN_AUTH__SIGNING_KEY_FILE", "/etc/warren/signing.pem");
+        for internal in ["127.0.0.1:9100", "10.1.2.3:9100", "192.168.0.9:9100", "[fd00::1]:9100"] {
+            jail.set_env("WARREN_SERVER__METRICS_ADDR", internal);
+            let settings = load_in(jail).expect("an internal metrics address");
+            assert_eq!(
+                settings.server.metrics_addr.map(|a| a.to_string()).as_deref(),
+                Some(internal)
+            );
+        }
+        for public in ["0.0.0.0:9100", "203.0.113.5:9100", "[2001:db8::1]:9100"] {
+            jail.set_env("WARREN_SERVER__METRICS_ADDR", public);
+            let message = load_in(jail).expect_err("a public metrics address").to_string();
+            assert!(message.contains("server.metrics_addr"), "{message}");
+            assert!(message.contains("server.metrics_public = true"), "{message}");
+        }
+        jail.set_env("WARREN_SERVER__METRICS_PUBLIC", "true");
+        assert!(load_in(jail).is_ok(), "metrics_public lets production expose metrics");
+        jail.set_env("WARREN_ENV", "development");
+        jail.set_env("WARREN_SERVER__METRICS_PUBLIC", "false");
+        assert!(load_in(jail).is_ok(), "development binds where it is told");
+        Ok(())
+    });
+}

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher as _, Version};
 
+use crate::core::metrics;
 use crate::domain::{CandidatePassword, Password, StoredHash};
 
 /// The result of checking a password against a stored hash.
@@ -93,11 +94,18 @@ impl HashingThreads {
     ) -> Result<T, HashError> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            metrics::hash_queue(-1);
             if !done.is_closed() {
+                let started = std::time::Instant::now();
                 let _ = done.send(work());
+                ::metrics::histogram!(metrics::HASH_DURATION).record(started.elapsed());
             }
         });
-        self.jobs.send(job).map_err(|_| HashError::Unavailable)?;
+        metrics::hash_queue(1);
+        self.jobs.send(job).map_err(|_| {
+            metrics::hash_queue(-1);
+            HashError::Unavailable
+        })?;
         result.await.map_err(|_| HashError::Unavailable)
     }
 }

@@ -199,7 +199,9 @@ impl AccessTokens {
         now: OffsetDateTime,
     ) -> Result<AccessTokenClaims, TokenError> {
         let now = now.unix_timestamp();
-        if let Some(claims) = self.verified.get(token, now) {
+        let cached = self.verified.get(token, now);
+        crate::core::metrics::token_cache_lookup(cached.is_some());
+        if let Some(claims) = cached {
             check_times(&claims, now, self.ttl_secs)?;
             return Ok(claims);
         }

@@ -11,6 +11,7 @@ use crate::repositories::errors::classify;
 use crate::repositories::rows::{CredentialsRow, UserRow, UserSessionRow};
 use crate::repositories::{
     Credentials, NewUserRecord, RepoError, SessionLiveness, UserChanges, UserRepository,
+    contains_pattern,
 };
 
 #[derive(Debug, Clone)]
@@ -65,6 +66,39 @@ impl UserRepository for PgUsers {
         .map_err(classify)?
         .map(User::try_from)
         .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, RepoError> {
+        sqlx::query_as::<_, UserRow>(
+            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name
+             FROM users WHERE email = $1",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?
+        .map(User::try_from)
+        .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError> {
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name
+             FROM users
+             WHERE $1 IS NULL OR email ILIKE $1 ESCAPE '\\' OR full_name ILIKE $1 ESCAPE '\\'
+             ORDER BY created_at, id
+             LIMIT $2",
+        )
+        .bind(query.map(contains_pattern))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(User::try_from).collect()
     }
 
     #[tracing::instrument(skip_all)]

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod avatars;
 pub mod email;
 pub mod events;
+pub mod export;
 pub mod health;
 pub mod jwks;
 pub mod sessions;

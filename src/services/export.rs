@@ -1,0 +1,61 @@
+//! The account holder's copy of their data (GDPR art. 15 and 20): profile, live sessions and
+//! their own audit events, gathered for the caller only. Limited per account, since each
+//! export reads the whole audit trail.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::{AccountError, AuditLog, Authenticated, SessionService, SessionView};
+use crate::domain::{AuthEvent, User, UserId};
+
+/// Exports one account may take at once, then one more per [`EXPORT_REFILL`].
+const EXPORT_BURST: NonZeroU32 = NonZeroU32::new(5).expect("five is not zero");
+const EXPORT_REFILL: Duration = Duration::from_secs(12 * 60);
+/// Above this many tracked accounts, buckets that have refilled are dropped.
+const TRACKED_ACCOUNTS: usize = 10_000;
+
+/// Everything Warren holds about one account that its owner may read.
+#[derive(Debug)]
+pub struct AccountExport {
+    pub user: User,
+    pub sessions: Vec<SessionView>,
+    pub events: Vec<AuthEvent>,
+}
+
+#[derive(Debug)]
+pub struct ExportService {
+    sessions: Arc<SessionService>,
+    audit: Arc<AuditLog>,
+    limiter: DefaultKeyedRateLimiter<UserId>,
+}
+
+impl ExportService {
+    pub fn new(sessions: Arc<SessionService>, audit: Arc<AuditLog>) -> Self {
+        let quota = Quota::with_period(EXPORT_REFILL)
+            .expect("the refill period is not zero")
+            .allow_burst(EXPORT_BURST);
+        Self { sessions, audit, limiter: RateLimiter::keyed(quota) }
+    }
+
+    /// The caller's data; `Throttled` once they exported too often.
+    pub async fn export(&self, caller: &Authenticated) -> Result<AccountExport, AccountError> {
+        self.admit(caller.user.id)?;
+        let sessions = self.sessions.list(caller).await?;
+        let events = self.audit.for_user(caller.user.id).await?;
+        Ok(AccountExport { user: caller.user.clone(), sessions, events })
+    }
+
+    fn admit(&self, user: UserId) -> Result<(), AccountError> {
+        if self.limiter.len() > TRACKED_ACCOUNTS {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&user).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AccountError::Throttled { retry_after_secs: wait.as_secs().max(1) }
+        })
+    }
+}
