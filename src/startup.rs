@@ -175,6 +175,8 @@ impl Application {
     }
 }
 
+// Every service is wired here, in one readable list; splitting it would scatter the wiring.
+#[allow(clippy::too_many_lines)]
 fn build_state(
     settings: &Settings,
     database: Database,
@@ -186,13 +188,7 @@ fn build_state(
     let hasher =
         PasswordHasher::new(password_params, cores).context("initialise password hashing")?;
     let auth = &settings.auth;
-    let tokens = Arc::new(AccessTokens::new(
-        Arc::clone(&keys),
-        &auth.issuer,
-        &auth.audience,
-        auth.access_token_ttl_secs,
-    ));
-    let refresh = RefreshTokens::new(keys.derive_secret("refresh-token-successor"));
+    let (tokens, refresh) = token_issuers(&keys, auth);
     let repositories = database.repositories().clone();
     let audit = Arc::new(AuditLog::new(repositories.audit, Arc::clone(&clock)));
     let users = repositories.users;
@@ -208,8 +204,6 @@ fn build_state(
         Arc::clone(&clock),
         Arc::clone(&events),
     ));
-    let export = Arc::new(ExportService::new(Arc::clone(&sessions), Arc::clone(&audit)));
-    let throttle = LoginThrottle::new(repositories.throttles, BackoffPolicy::default());
     let email = Arc::new(EmailService::new(
         repositories.email,
         Arc::clone(&users),
@@ -226,19 +220,17 @@ fn build_state(
         Arc::clone(&events),
         Arc::clone(&clock),
     );
+    let export = Arc::new(ExportService::new(Arc::clone(&sessions), Arc::clone(&audit)));
     let accounts = AccountService::new(
         users,
         Arc::clone(&sessions),
-        throttle,
+        LoginThrottle::new(repositories.throttles, BackoffPolicy::default()),
         audit,
         hasher,
         Arc::clone(&email),
         clock,
         Arc::clone(&events),
     );
-    // Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then
-    // fetched well before tokens it signed are common.
-    let jwks_max_age = (auth.access_token_ttl_secs / 3).max(60);
     Ok(AppState {
         accounts: Arc::new(accounts),
         sessions,
@@ -251,9 +243,26 @@ fn build_state(
         database,
         password_policy: settings.password_policy(),
         trusted_proxies: settings.trusted_proxies.clone().into(),
-        jwks_cache_control: HeaderValue::from_str(&format!("public, max-age={jwks_max_age}"))
-            .context("JWKS cache header")?,
+        jwks_cache_control: jwks_cache_control(auth)?,
     })
+}
+
+/// Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then fetched
+/// well before tokens it signed are common.
+fn jwks_cache_control(auth: &AuthSettings) -> anyhow::Result<HeaderValue> {
+    let max_age = (auth.access_token_ttl_secs / 3).max(60);
+    HeaderValue::from_str(&format!("public, max-age={max_age}")).context("JWKS cache header")
+}
+
+/// Access tokens signed with the current key, and refresh-token successors keyed from it.
+fn token_issuers(keys: &Arc<KeyRing>, auth: &AuthSettings) -> (Arc<AccessTokens>, RefreshTokens) {
+    let tokens = Arc::new(AccessTokens::new(
+        Arc::clone(keys),
+        &auth.issuer,
+        &auth.audience,
+        auth.access_token_ttl_secs,
+    ));
+    (tokens, RefreshTokens::new(keys.derive_secret("refresh-token-successor")))
 }
 
 /// The full router with every layer, exactly as production serves it. An unusable rate-limit

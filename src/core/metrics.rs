@@ -58,10 +58,10 @@ fn describe() {
     describe_counter!(TOKEN_CACHE_LOOKUPS, "Verified-token cache lookups by result (hit, miss)");
     describe_gauge!(TOKEN_CACHE_HIT_RATIO, "Verified-token cache hits / lookups since start");
     // Series other features feed; registered now so dashboards and alerts can exist first.
-    // metrics: the email outbox sets OUTBOX_BACKLOG and counts OUTBOX_FAILURES (§8).
+    // The dispatcher counts OUTBOX_FAILURES; OUTBOX_BACKLOG is not sampled yet (stays 0).
     metrics::gauge!(OUTBOX_BACKLOG).set(0.0);
     metrics::counter!(OUTBOX_FAILURES).absolute(0);
-    // metrics: the account-event sockets call `socket_opened` / `socket_closed` (§10).
+    // The account-event registry calls `socket_opened` / `socket_closed` (§10).
     metrics::gauge!(OPEN_SOCKETS).set(0.0);
 }
 

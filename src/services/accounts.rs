@@ -41,6 +41,14 @@ impl ProfileUpdate {
     }
 }
 
+/// What a profile update changed, for the events and audit that follow it.
+#[derive(Debug, Clone, Copy)]
+struct Changed {
+    profile: bool,
+    password: bool,
+    email: bool,
+}
+
 #[derive(Debug)]
 pub struct AccountService {
     users: Arc<dyn UserRepository>,
@@ -54,6 +62,9 @@ pub struct AccountService {
 }
 
 impl AccountService {
+    // Each argument is one collaborator the startup code wires once; a builder would only
+    // rename them.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         users: Arc<dyn UserRepository>,
         sessions: Arc<SessionService>,
@@ -191,20 +202,33 @@ impl AccountService {
         if !changes_mail_empty {
             self.email.queued();
         }
-        if profile_changed {
+        let what =
+            Changed { profile: profile_changed, password: password_changed, email: email_changed };
+        self.announce(&user, what, caller, client).await;
+        Ok(user)
+    }
+
+    /// After a committed profile change: live events, then audit events.
+    async fn announce(
+        &self,
+        user: &User,
+        changed: Changed,
+        caller: &Authenticated,
+        client: &ClientContext,
+    ) {
+        if changed.profile {
             self.events.user_updated(user.id).await;
         }
-        if password_changed {
+        if changed.password {
             self.events.publish(AccountEvent::CredentialsChanged, user.id).await;
         }
         let session = Some(caller.session_id);
-        if password_changed {
+        if changed.password {
             self.audit.record(AuthEventKind::PasswordChange, Some(user.id), session, client).await;
         }
-        if email_changed {
+        if changed.email {
             self.audit.record(AuthEventKind::EmailChange, Some(user.id), session, client).await;
         }
-        Ok(user)
     }
 
     /// `POST /auth/reset-password`: the token decides, the new password (already checked

@@ -32,7 +32,7 @@ async fn export_holds_what_the_api_shows_and_no_secrets(app: TestApp) {
         .iter()
         .filter_map(|e| e["kind"].as_str())
         .collect();
-    assert_eq!(kinds, ["signup", "signin_success"]);
+    assert_eq!(kinds, ["signup", "verification_sent", "signin_success"]);
     for secret in [user.password.as_str(), "argon2", "password_hash", "wrt_", token.as_str()] {
         assert!(!text.contains(secret), "export leaks {secret:?}");
     }

@@ -267,6 +267,8 @@ fn production_serves_metrics_only_on_internal_addresses_unless_told_they_are_pub
         jail.set_env("WARREN_ENV", "production");
         jail.set_env("WARREN_AUTH__ISSUER", "https://accounts.example.com");
         jail.set_env("WARREN_AUTH__SIGNING_KEY_FILE", "/etc/warren/signing.pem");
+        jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
+        jail.set_env("WARREN_EMAIL__SMTP_URL", "smtp://mail.internal:587?tls=required");
         for internal in ["127.0.0.1:9100", "10.1.2.3:9100", "192.168.0.9:9100", "[fd00::1]:9100"] {
             jail.set_env("WARREN_SERVER__METRICS_ADDR", internal);
             let settings = load_in(jail).expect("an internal metrics address");

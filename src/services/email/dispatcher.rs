@@ -76,12 +76,14 @@ impl Dispatcher {
                 let delay = self.retry_delay(mail.attempts);
                 tracing::warn!(message_id = %mail.id, attempts = mail.attempts, %reason,
                     retry_in_secs = delay.whole_seconds(), "email delivery failed; will retry");
+                metrics::counter!(crate::core::metrics::OUTBOX_FAILURES).increment(1);
                 let at = self.clock.now() + delay;
                 self.outbox.settle_failure(mail.id, Some(at), &bounded(&reason)).await
             }
             Err(error) => {
                 tracing::error!(message_id = %mail.id, attempts = mail.attempts, %error,
                     counter.email_failed = 1_u64, "email delivery failed for good");
+                metrics::counter!(crate::core::metrics::OUTBOX_FAILURES).increment(1);
                 self.outbox.settle_failure(mail.id, None, &bounded(&error.to_string())).await
             }
         };

@@ -60,6 +60,7 @@ impl Registry {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (sender, signals) = mpsc::channel(SIGNAL_QUEUE);
         entry.push((id, sender));
+        crate::core::metrics::socket_opened();
         let shutdown = self.shutdown.subscribe();
         Some(Subscription { signals, shutdown, registry: Arc::clone(self), user, id })
     }
@@ -67,7 +68,11 @@ impl Registry {
     fn remove(&self, user: UserId, id: u64) {
         let Ok(mut sockets) = self.sockets.lock() else { return };
         if let Some(entry) = sockets.get_mut(&user) {
+            let before = entry.len();
             entry.retain(|(socket, _)| *socket != id);
+            if entry.len() < before {
+                crate::core::metrics::socket_closed();
+            }
             if entry.is_empty() {
                 sockets.remove(&user);
             }
