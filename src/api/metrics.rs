@@ -121,9 +121,20 @@ fn router(handle: PrometheusHandle, database: Database) -> Router {
 
 async fn scrape(State(scrape): State<Scrape>) -> impl IntoResponse {
     publish_pool(&scrape.database);
+    publish_backlog(&scrape.database).await;
     series::publish_sampled();
     scrape.handle.run_upkeep();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], scrape.handle.render())
+}
+
+/// Counted at scrape time, so the figure is the database's, shared by every instance. When the
+/// database cannot answer, the gauge keeps its last value and the pool series show why.
+#[allow(clippy::cast_precision_loss)] // a backlog far below 2^52 messages
+async fn publish_backlog(database: &Database) {
+    match database.repositories().email.backlog().await {
+        Ok(pending) => metrics::gauge!(series::OUTBOX_BACKLOG).set(pending as f64),
+        Err(error) => tracing::debug!(%error, "metrics: cannot count the outbox backlog"),
+    }
 }
 
 /// Connections in use and idle, over both SQLite pools (reader and writer) or the Postgres one.

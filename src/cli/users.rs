@@ -15,7 +15,7 @@ use crate::core::clock::SystemClock;
 use crate::core::config::Settings;
 use crate::domain::User;
 use crate::preflight;
-use crate::services::{AccountRef, AdminError, AdminService, AuditLog};
+use crate::services::{AccountRef, AdminError, AdminService, AuditLog, Publisher};
 
 #[derive(Debug, Subcommand)]
 pub enum UsersAction {
@@ -52,7 +52,8 @@ pub async fn run(settings: &Settings, action: UsersAction, as_json: bool) -> any
     let repositories = database.repositories().clone();
     let clock = Arc::new(SystemClock);
     let audit = AuditLog::new(repositories.audit, clock.clone());
-    let admin = AdminService::new(repositories.users, repositories.sessions, audit, clock);
+    let events = Publisher::new(database.event_channel());
+    let admin = AdminService::new(repositories.users, repositories.sessions, audit, events, clock);
     let outcome = act(&admin, action, as_json).await;
     database.close().await;
     outcome.map_err(|error| match error {

@@ -58,7 +58,7 @@ fn describe() {
     describe_counter!(TOKEN_CACHE_LOOKUPS, "Verified-token cache lookups by result (hit, miss)");
     describe_gauge!(TOKEN_CACHE_HIT_RATIO, "Verified-token cache hits / lookups since start");
     // Series other features feed; registered now so dashboards and alerts can exist first.
-    // The dispatcher counts OUTBOX_FAILURES; OUTBOX_BACKLOG is not sampled yet (stays 0).
+    // The dispatcher counts OUTBOX_FAILURES; each scrape counts OUTBOX_BACKLOG in the database.
     metrics::gauge!(OUTBOX_BACKLOG).set(0.0);
     metrics::counter!(OUTBOX_FAILURES).absolute(0);
     // The account-event registry calls `socket_opened` / `socket_closed` (§10).

@@ -246,6 +246,10 @@ impl EmailRepository for Budgeted<dyn EmailRepository> {
     async fn release(&self, id: uuid::Uuid) -> Result<(), RepoError> {
         self.run(self.inner.release(id)).await
     }
+
+    async fn backlog(&self) -> Result<u64, RepoError> {
+        self.run(self.inner.backlog()).await
+    }
 }
 
 #[async_trait]

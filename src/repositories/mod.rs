@@ -140,7 +140,8 @@ pub trait SessionRepository: Send + Sync + std::fmt::Debug {
     /// Signs the user out everywhere in one transaction: every session revoked and the token
     /// version bumped. Returns how many sessions were live.
     async fn revoke_all(&self, user: UserId, now: OffsetDateTime) -> Result<u64, RepoError>;
-    /// The user's sessions that are neither revoked nor expired at `now`, oldest first.
+    /// The user's sessions that are neither revoked nor expired at `now` (absolute expiry, or
+    /// the current refresh token unused past its idle expiry), oldest first.
     async fn list_live(&self, user: UserId, now: OffsetDateTime)
     -> Result<Vec<Session>, RepoError>;
 }
@@ -229,4 +230,6 @@ pub trait EmailRepository: Send + Sync + std::fmt::Debug {
     ) -> Result<(), RepoError>;
     /// Gives a claimed, unattempted message back (a dispatcher shutting down).
     async fn release(&self, id: uuid::Uuid) -> Result<(), RepoError>;
+    /// Messages still to be delivered (pending, claimed or waiting for a retry).
+    async fn backlog(&self) -> Result<u64, RepoError>;
 }

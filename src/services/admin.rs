@@ -1,13 +1,15 @@
 //! What operators do to accounts from the command line (`warren users …`): find, list,
 //! deactivate, activate, sign out everywhere, delete. Each change is recorded in the audit
 //! trail under a `cli_` event kind, the command line being its actor. Running instances see the
-//! change on their next request, since every request reads the account from the database.
+//! change on their next request, since every request reads the account from the database, and
+//! their open event sockets hear of it through the database's event channel (Postgres: at once;
+//! SQLite, whose channel stays inside one process: at the socket's next 30-second re-check).
 
 use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{AuditLog, ClientContext};
+use super::{AccountEvent, AuditLog, ClientContext, Publisher};
 use crate::core::clock::Clock;
 use crate::domain::{AuthEventKind, EmailAddress, User, UserId};
 use crate::repositories::{RepoError, SessionRepository, UserRepository};
@@ -46,6 +48,7 @@ pub struct AdminService {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     audit: AuditLog,
+    events: Publisher,
     clock: Arc<dyn Clock>,
 }
 
@@ -54,9 +57,10 @@ impl AdminService {
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionRepository>,
         audit: AuditLog,
+        events: Publisher,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { users, sessions, audit, clock }
+        Self { users, sessions, audit, events, clock }
     }
 
     pub async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, AdminError> {
@@ -79,6 +83,9 @@ impl AdminService {
         let updated = updated.ok_or_else(|| AdminError::NotFound(target.to_string()))?;
         let kind = if active { AuthEventKind::CliActivated } else { AuthEventKind::CliDeactivated };
         self.record(kind, &updated).await;
+        if !active {
+            self.events.publish(AccountEvent::CredentialsChanged, updated.id).await;
+        }
         Ok(updated)
     }
 
@@ -87,6 +94,7 @@ impl AdminService {
         let user = self.find(target).await?;
         let revoked = self.sessions.revoke_all(user.id, self.clock.now()).await?;
         self.record(AuthEventKind::CliSignedOut, &user).await;
+        self.events.publish(AccountEvent::CredentialsChanged, user.id).await;
         Ok((user, revoked))
     }
 
@@ -97,6 +105,7 @@ impl AdminService {
             return Err(AdminError::NotFound(target.to_string()));
         }
         self.record(AuthEventKind::CliDeleted, &user).await;
+        self.events.publish(AccountEvent::AccountDeleted, user.id).await;
         Ok(user)
     }
 

@@ -18,7 +18,7 @@ pub use audit::AuditLog;
 pub use avatars::{AvatarError, AvatarService, ImagePool, InvalidImage, ProcessedImage, process};
 pub use email::{Dispatcher, EmailService, MailTransport};
 pub use error::{AccountError, Authenticated, ClientContext};
-pub use events::{AccountEvent, Events, Signal, Subscription, TooManySockets};
+pub use events::{AccountEvent, Events, Publisher, Signal, Subscription, TooManySockets};
 pub use export::{AccountExport, ExportService};
 pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};
 pub use throttle::LoginThrottle;

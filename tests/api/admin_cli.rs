@@ -8,6 +8,7 @@ use serde_json::Value;
 use warren::domain::{AuthEventKind, EmailAddress};
 
 use crate::helpers::{TestApp, TestUser, both_backends};
+use crate::live::{close_code_within, open};
 
 /// Runs `warren args…` on `app`'s database and address, off the test's runtime thread (the
 /// server shares it).
@@ -111,6 +112,20 @@ async fn sign_out_from_the_cli_ends_every_session_and_access_token(app: TestApp)
     assert_eq!(kinds.last(), Some(&AuthEventKind::CliSignedOut));
 }
 both_backends!(sign_out_from_the_cli_ends_every_session_and_access_token);
+
+/// On Postgres the command's `NOTIFY` reaches the server at once; SQLite's channel stays in
+/// the CLI's process, so the server's 30-second re-check of each socket closes it.
+async fn cli_deactivation_closes_the_running_servers_event_sockets_with_4401(app: TestApp) {
+    let (user, token) = app.signed_in_user().await;
+    let (mut socket, _) = open(&app, &token).await;
+
+    succeeds(&app, &["users", "deactivate", &user.email]).await;
+
+    let on_postgres = app.settings.database_url().starts_with("postgres");
+    let patience = std::time::Duration::from_secs(if on_postgres { 5 } else { 40 });
+    assert_eq!(close_code_within(&mut socket, patience).await, 4401);
+}
+both_backends!(cli_deactivation_closes_the_running_servers_event_sockets_with_4401);
 
 async fn delete_refuses_without_yes_and_deletes_with_it(app: TestApp) {
     let (user, token) = app.signed_in_user().await;

@@ -59,37 +59,54 @@ async fn full_lifecycle(
     (id, tokens)
 }
 
-both_backends! {
-    async fn every_auth_action_is_recorded_with_ip_and_request_id(app: TestApp) {
-        let user = TestUser::generate();
-        let (id, _) = full_lifecycle(&app, &user, "a fresh audit passphrase").await;
-        // The account is gone; its events remain, naming only the pseudonymous id.
-        let events = app.database.repositories().audit.for_user(id).await.expect("events");
-        let kinds: Vec<AuthEventKind> = events.iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, [
-            Signup, VerificationSent, SigninFailure, SigninSuccess, Refresh,
-            ReauthenticationFailure, EmailChange, PasswordChange, Signout, SigninSuccess,
-            SignoutEverywhere, SigninSuccess, AccountDeleted,
-        ]);
-        for event in &events {
-            assert_eq!(event.ip.as_deref(), Some("127.0.0.1"), "{event:?}");
-            assert!(event.request_id.as_deref().is_some_and(|id| !id.is_empty()), "{event:?}");
-        }
-        assert!(events[3].session_id.is_some(), "signin names its session");
+async fn every_auth_action_is_recorded_with_ip_and_request_id(app: TestApp) {
+    let user = TestUser::generate();
+    let (id, _) = full_lifecycle(&app, &user, "a fresh audit passphrase").await;
+    // The account is gone; its events remain, naming only the pseudonymous id.
+    let events = app.database.repositories().audit.for_user(id).await.expect("events");
+    let kinds: Vec<AuthEventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Signup,
+            VerificationSent,
+            SigninFailure,
+            SigninSuccess,
+            Refresh,
+            ReauthenticationFailure,
+            EmailChange,
+            PasswordChange,
+            Signout,
+            SigninSuccess,
+            SignoutEverywhere,
+            SigninSuccess,
+            AccountDeleted,
+        ]
+    );
+    for event in &events {
+        assert_eq!(event.ip.as_deref(), Some("127.0.0.1"), "{event:?}");
+        assert!(event.request_id.as_deref().is_some_and(|id| !id.is_empty()), "{event:?}");
     }
-
-    async fn the_audit_request_id_is_the_response_request_id(app: TestApp) {
-        let user = TestUser::generate();
-        let response = app.client.post(app.url("/api/v1/auth/signup"))
-            .header("x-request-id", "audit-trace-42")
-            .json(&json!({"email": user.email, "password": user.password}))
-            .send().await.expect("request");
-        let body = json_of(response).await;
-        let id = UserId::from_uuid(body["user"]["id"].as_str().expect("id").parse().expect("uuid"));
-        let events = app.database.repositories().audit.for_user(id).await.expect("events");
-        assert_eq!(events[0].request_id.as_deref(), Some("audit-trace-42"));
-    }
+    assert!(events[3].session_id.is_some(), "signin names its session");
 }
+both_backends!(every_auth_action_is_recorded_with_ip_and_request_id);
+
+async fn the_audit_request_id_is_the_response_request_id(app: TestApp) {
+    let user = TestUser::generate();
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/signup"))
+        .header("x-request-id", "audit-trace-42")
+        .json(&json!({"email": user.email, "password": user.password}))
+        .send()
+        .await
+        .expect("request");
+    let body = json_of(response).await;
+    let id = UserId::from_uuid(body["user"]["id"].as_str().expect("id").parse().expect("uuid"));
+    let events = app.database.repositories().audit.for_user(id).await.expect("events");
+    assert_eq!(events[0].request_id.as_deref(), Some("audit-trace-42"));
+}
+both_backends!(the_audit_request_id_is_the_response_request_id);
 
 /// Collects everything the global subscriber writes.
 #[derive(Clone, Default)]

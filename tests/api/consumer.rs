@@ -57,84 +57,93 @@ async fn token(app: &TestApp) -> String {
     app.signed_in_user().await.1
 }
 
-both_backends! {
-    async fn a_fresh_token_is_accepted_for_its_user(app: TestApp) {
-        let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
-        let user = TestUser::generate();
-        app.signup(&user).await;
-        let signed_in: Value = app.signin(&user.email, &user.password).await.json().await.expect("json");
-        let response = consumer.recommendations(signed_in["access_token"].as_str().expect("token")).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.expect("json");
-        assert_eq!(body["user_id"], signed_in["user"]["id"]);
-        assert_eq!(body["recommendations"].as_array().expect("list").len(), 3);
-    }
-
-    async fn an_expired_token_is_refused(app: TestApp) {
-        let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
-        // Issued 20 minutes ago by Warren's clock: expired 5 minutes ago for the consumer.
-        app.clock.advance(time::Duration::minutes(-20));
-        let expired = token(&app).await;
-        assert!(!consumer.accepts(&expired).await);
-    }
-
-    async fn a_token_signed_by_a_foreign_key_is_refused(app: TestApp) {
-        let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
-        // Another Warren: same issuer and audience, its own generated key.
-        let impostor = TestApp::spawn(Backend::Sqlite).await;
-        assert!(!consumer.accepts(&token(&impostor).await).await);
-        assert!(consumer.accepts(&token(&app).await).await);
-    }
-
-    async fn a_token_for_another_audience_is_refused(app: TestApp) {
-        let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
-        let key = KeyRing::development_key_path(&app.settings.data_dir);
-        // Same signing key, so only the audience differs.
-        let billing = TestApp::spawn_with(Backend::Sqlite, |f| {
-            f.merge(("auth.audience", "billing")).merge(("auth.signing_key_file", key))
-        })
-        .await;
-        assert!(!consumer.accepts(&token(&billing).await).await);
-    }
-
-    async fn after_a_key_rotation_old_and_new_tokens_are_both_accepted(app: TestApp) {
-        let mut app = app;
-        let consumer = Consumer::start(&app, Duration::ZERO).await;
-        let old_token = token(&app).await;
-        assert!(consumer.accepts(&old_token).await);
-
-        // Rotation: a new key signs, the old one stays published for verification.
-        let old_key = KeyRing::development_key_path(&app.settings.data_dir);
-        let new_key = app.settings.data_dir.join("keys/next.pem");
-        KeyRing::generate_file(&new_key).expect("new key");
-        app.restart_with(|f| {
-            f.merge(("auth.signing_key_file", new_key)).merge(("auth.verification_key_files", [old_key]))
-        })
-        .await;
-        let new_token = token(&app).await;
-        assert_ne!(jsonwebtoken::decode_header(&new_token).expect("header").kid,
-                   jsonwebtoken::decode_header(&old_token).expect("header").kid);
-        assert!(consumer.accepts(&new_token).await, "unknown kid triggers a refetch");
-        assert!(consumer.accepts(&old_token).await);
-        assert_eq!(app.me(&old_token).await.status(), StatusCode::OK, "Warren accepts it too");
-
-        // Warren briefly down: the consumer keeps serving from its cached keys.
-        app.stop().await;
-        assert!(consumer.accepts(&new_token).await);
-        assert!(consumer.accepts(&old_token).await);
-    }
-
-    async fn unknown_key_ids_refetch_the_jwks_at_most_once_per_interval(app: TestApp) {
-        let consumer = Consumer::start(&app, Duration::from_secs(3600)).await;
-        assert!(consumer.accepts(&token(&app).await).await);
-        assert_eq!(consumer.verifier.fetch_count(), 1);
-        let impostor = TestApp::spawn(Backend::Sqlite).await;
-        for _ in 0..5 {
-            assert!(!consumer.accepts(&token(&impostor).await).await);
-        }
-        assert_eq!(consumer.verifier.fetch_count(), 1, "forged kids must not hammer Warren");
-    }
+async fn a_fresh_token_is_accepted_for_its_user(app: TestApp) {
+    let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
+    let user = TestUser::generate();
+    app.signup(&user).await;
+    let signed_in: Value =
+        app.signin(&user.email, &user.password).await.json().await.expect("json");
+    let response =
+        consumer.recommendations(signed_in["access_token"].as_str().expect("token")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["user_id"], signed_in["user"]["id"]);
+    assert_eq!(body["recommendations"].as_array().expect("list").len(), 3);
 }
+both_backends!(a_fresh_token_is_accepted_for_its_user);
+
+async fn an_expired_token_is_refused(app: TestApp) {
+    let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
+    // Issued 20 minutes ago by Warren's clock: expired 5 minutes ago for the consumer.
+    app.clock.advance(time::Duration::minutes(-20));
+    let expired = token(&app).await;
+    assert!(!consumer.accepts(&expired).await);
+}
+both_backends!(an_expired_token_is_refused);
+
+async fn a_token_signed_by_a_foreign_key_is_refused(app: TestApp) {
+    let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
+    // Another Warren: same issuer and audience, its own generated key.
+    let impostor = TestApp::spawn(Backend::Sqlite).await;
+    assert!(!consumer.accepts(&token(&impostor).await).await);
+    assert!(consumer.accepts(&token(&app).await).await);
+}
+both_backends!(a_token_signed_by_a_foreign_key_is_refused);
+
+async fn a_token_for_another_audience_is_refused(app: TestApp) {
+    let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
+    let key = KeyRing::development_key_path(&app.settings.data_dir);
+    // Same signing key, so only the audience differs.
+    let billing = TestApp::spawn_with(Backend::Sqlite, |f| {
+        f.merge(("auth.audience", "billing")).merge(("auth.signing_key_file", key))
+    })
+    .await;
+    assert!(!consumer.accepts(&token(&billing).await).await);
+}
+both_backends!(a_token_for_another_audience_is_refused);
+
+async fn after_a_key_rotation_old_and_new_tokens_are_both_accepted(app: TestApp) {
+    let mut app = app;
+    let consumer = Consumer::start(&app, Duration::ZERO).await;
+    let old_token = token(&app).await;
+    assert!(consumer.accepts(&old_token).await);
+
+    // Rotation: a new key signs, the old one stays published for verification.
+    let old_key = KeyRing::development_key_path(&app.settings.data_dir);
+    let new_key = app.settings.data_dir.join("keys/next.pem");
+    KeyRing::generate_file(&new_key).expect("new key");
+    app.restart_with(|f| {
+        f.merge(("auth.signing_key_file", new_key))
+            .merge(("auth.verification_key_files", [old_key]))
+    })
+    .await;
+    let new_token = token(&app).await;
+    assert_ne!(
+        jsonwebtoken::decode_header(&new_token).expect("header").kid,
+        jsonwebtoken::decode_header(&old_token).expect("header").kid
+    );
+    assert!(consumer.accepts(&new_token).await, "unknown kid triggers a refetch");
+    assert!(consumer.accepts(&old_token).await);
+    assert_eq!(app.me(&old_token).await.status(), StatusCode::OK, "Warren accepts it too");
+
+    // Warren briefly down: the consumer keeps serving from its cached keys.
+    app.stop().await;
+    assert!(consumer.accepts(&new_token).await);
+    assert!(consumer.accepts(&old_token).await);
+}
+both_backends!(after_a_key_rotation_old_and_new_tokens_are_both_accepted);
+
+async fn unknown_key_ids_refetch_the_jwks_at_most_once_per_interval(app: TestApp) {
+    let consumer = Consumer::start(&app, Duration::from_secs(3600)).await;
+    assert!(consumer.accepts(&token(&app).await).await);
+    assert_eq!(consumer.verifier.fetch_count(), 1);
+    let impostor = TestApp::spawn(Backend::Sqlite).await;
+    for _ in 0..5 {
+        assert!(!consumer.accepts(&token(&impostor).await).await);
+    }
+    assert_eq!(consumer.verifier.fetch_count(), 1, "forged kids must not hammer Warren");
+}
+both_backends!(unknown_key_ids_refetch_the_jwks_at_most_once_per_interval);
 
 /// Signs `claims` with `app`'s own key: a token Warren would never issue, but correctly signed.
 fn forge(app: &TestApp, claims: &Value) -> String {

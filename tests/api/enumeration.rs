@@ -21,28 +21,27 @@ async fn observable(response: Response) -> (StatusCode, Vec<(String, String)>, V
     (status, headers, body)
 }
 
-both_backends! {
-    async fn unknown_email_wrong_password_and_inactive_account_are_indistinguishable(app: TestApp) {
-        let active = TestUser::generate();
-        let inactive = TestUser::generate();
-        app.signup(&active).await;
-        app.signup(&inactive).await;
-        app.deactivate(&inactive.email).await;
-        let wrong_password = observable(app.signin(&active.email, "not the password").await).await;
-        let unknown = observable(app.signin("nobody@example.com", "not the password").await).await;
-        // The right password for an inactive account must not tell it apart either.
-        let inactive = observable(app.signin(&inactive.email, &inactive.password).await).await;
-        assert_eq!(wrong_password.0, StatusCode::UNAUTHORIZED);
-        assert_eq!(wrong_password, unknown);
-        assert_eq!(wrong_password, inactive);
-    }
-
-    async fn a_deleted_account_signs_in_like_an_unknown_one(app: TestApp) {
-        let (user, token) = app.signed_in_user().await;
-        app.delete_me(&token, &user.password).await;
-        let deleted = observable(app.signin(&user.email, &user.password).await).await;
-        let unknown = observable(app.signin("nobody@example.com", &user.password).await).await;
-        assert_eq!(deleted, unknown);
-    }
-
+async fn unknown_email_wrong_password_and_inactive_account_are_indistinguishable(app: TestApp) {
+    let active = TestUser::generate();
+    let inactive = TestUser::generate();
+    app.signup(&active).await;
+    app.signup(&inactive).await;
+    app.deactivate(&inactive.email).await;
+    let wrong_password = observable(app.signin(&active.email, "not the password").await).await;
+    let unknown = observable(app.signin("nobody@example.com", "not the password").await).await;
+    // The right password for an inactive account must not tell it apart either.
+    let inactive = observable(app.signin(&inactive.email, &inactive.password).await).await;
+    assert_eq!(wrong_password.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_password, unknown);
+    assert_eq!(wrong_password, inactive);
 }
+both_backends!(unknown_email_wrong_password_and_inactive_account_are_indistinguishable);
+
+async fn a_deleted_account_signs_in_like_an_unknown_one(app: TestApp) {
+    let (user, token) = app.signed_in_user().await;
+    app.delete_me(&token, &user.password).await;
+    let deleted = observable(app.signin(&user.email, &user.password).await).await;
+    let unknown = observable(app.signin("nobody@example.com", &user.password).await).await;
+    assert_eq!(deleted, unknown);
+}
+both_backends!(a_deleted_account_signs_in_like_an_unknown_one);

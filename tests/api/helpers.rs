@@ -17,38 +17,10 @@ use warren::repositories::Database;
 use warren::startup::Application;
 
 /// Runs one async test body against both databases: `name::sqlite` and `name::postgres`.
-/// `async fn name(app: TestApp = configure)` layers `configure` over the test settings.
+/// `both_backends!(name, configure)` layers `configure` over the test settings.
 macro_rules! both_backends {
     (@configure) => { |figment| figment };
     (@configure $configure:expr) => { $configure };
-    ($(async fn $name:ident($app:ident: $app_type:ty $(= $configure:expr)?) $body:block)+) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($app: $app_type) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                let configure = $crate::helpers::both_backends!(@configure $($configure)?);
-                let app = $crate::helpers::TestApp::spawn_with(
-                    $crate::helpers::Backend::Sqlite,
-                    configure,
-                ).await;
-                body(app).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let configure = $crate::helpers::both_backends!(@configure $($configure)?);
-                let app = $crate::helpers::TestApp::spawn_with(
-                    $crate::helpers::Backend::Postgres,
-                    configure,
-                ).await;
-                body(app).await;
-            }
-        }
-    )+};
     // `both_backends!(name)` / `both_backends!(name, configure)`: runs the plain
     // `async fn name(app: TestApp)` beside it as `name::sqlite` and `name::postgres`.
     ($name:ident $(, $configure:expr)?) => {
@@ -73,6 +45,25 @@ macro_rules! both_backends {
     };
 }
 pub(crate) use both_backends;
+
+/// Runs the plain `async fn name(app: TestApp)` beside it once, as `name::once` on SQLite: for
+/// behaviour no database takes part in (routing, headers, CORS, OpenAPI, keys).
+macro_rules! database_free {
+    ($name:ident $(, $configure:expr)?) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn once() {
+                let configure = $crate::helpers::both_backends!(@configure $($configure)?);
+                let backend = $crate::helpers::Backend::Sqlite;
+                super::$name($crate::helpers::TestApp::spawn_with(backend, configure).await).await;
+            }
+        }
+    };
+}
+pub(crate) use database_free;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

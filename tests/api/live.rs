@@ -64,9 +64,14 @@ pub async fn next_frame(socket: &mut Socket) -> Value {
 
 /// Reads until the server closes; returns the close code.
 pub async fn close_code(socket: &mut Socket) -> u16 {
+    close_code_within(socket, PATIENCE).await
+}
+
+/// The close code of a socket that must close within `patience`, answering pings meanwhile.
+pub async fn close_code_within(socket: &mut Socket, patience: Duration) -> u16 {
     loop {
         let message =
-            tokio::time::timeout(PATIENCE, socket.next()).await.expect("the socket closes in time");
+            tokio::time::timeout(patience, socket.next()).await.expect("the socket closes in time");
         match message {
             Some(Ok(Message::Close(Some(frame)))) => return frame.code.into(),
             Some(Ok(Message::Text(text))) => panic!("expected a close, got {text}"),

@@ -6,23 +6,22 @@ use warren::repositories::Database;
 
 use crate::helpers::{TestApp, both_backends};
 
-both_backends! {
-    async fn migrations_revert_and_reapply_cleanly(app: TestApp) {
-        let database: &Database = &app.database;
-        let applied = |status: Vec<warren::repositories::MigrationStatus>| {
-            status.iter().filter(|m| m.applied).count()
-        };
-        let total = database.migration_status().await.expect("status").len();
-        assert_eq!(applied(database.migration_status().await.expect("status")), total);
-        for _ in 0..total {
-            database.migrate_down().await.expect("down").expect("something to revert");
-        }
-        assert_eq!(applied(database.migration_status().await.expect("status")), 0);
-        assert_eq!(database.migrate_down().await.expect("down"), None);
-        database.migrate_up().await.expect("up again");
-        assert_eq!(applied(database.migration_status().await.expect("status")), total);
+async fn migrations_revert_and_reapply_cleanly(app: TestApp) {
+    let database: &Database = &app.database;
+    let applied = |status: Vec<warren::repositories::MigrationStatus>| {
+        status.iter().filter(|m| m.applied).count()
+    };
+    let total = database.migration_status().await.expect("status").len();
+    assert_eq!(applied(database.migration_status().await.expect("status")), total);
+    for _ in 0..total {
+        database.migrate_down().await.expect("down").expect("something to revert");
     }
+    assert_eq!(applied(database.migration_status().await.expect("status")), 0);
+    assert_eq!(database.migrate_down().await.expect("down"), None);
+    database.migrate_up().await.expect("up again");
+    assert_eq!(applied(database.migration_status().await.expect("status")), total);
 }
+both_backends!(migrations_revert_and_reapply_cleanly);
 
 fn versions(folder: &str) -> BTreeSet<String> {
     std::fs::read_dir(folder)

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, both_backends};
+use crate::helpers::{TestApp, database_free};
 
 #[test]
 fn the_committed_document_matches_the_code() {
@@ -15,35 +15,42 @@ fn the_committed_document_matches_the_code() {
     );
 }
 
-both_backends! {
-    async fn the_document_is_served_as_openapi_3_1_with_every_route(app: TestApp) {
-        let response = app.client.get(app.url("/api/v1/openapi.json")).send().await.expect("request");
-        assert_eq!(response.status(), StatusCode::OK);
-        let document: Value = response.json().await.expect("json");
-        assert_eq!(document["openapi"], "3.1.0");
-        let paths = document["paths"].as_object().expect("paths");
-        for path in [
-            "/api/v1/auth/signup", "/api/v1/auth/signin", "/api/v1/auth/refresh",
-            "/api/v1/auth/signout", "/api/v1/users/me", "/api/v1/users/me/sessions",
-            "/api/health", "/api/health/ready", "/.well-known/jwks.json",
-        ] {
-            assert!(paths.contains_key(path), "{path} is undocumented");
-        }
-        assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+async fn the_document_is_served_as_openapi_3_1_with_every_route(app: TestApp) {
+    let response = app.client.get(app.url("/api/v1/openapi.json")).send().await.expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.expect("json");
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().expect("paths");
+    for path in [
+        "/api/v1/auth/signup",
+        "/api/v1/auth/signin",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/signout",
+        "/api/v1/users/me",
+        "/api/v1/users/me/sessions",
+        "/api/health",
+        "/api/health/ready",
+        "/.well-known/jwks.json",
+    ] {
+        assert!(paths.contains_key(path), "{path} is undocumented");
     }
-
-    async fn swagger_ui_is_served_from_vendored_assets(app: TestApp) {
-        let page = app.client.get(app.url("/docs/")).send().await.expect("request");
-        assert_eq!(page.status(), StatusCode::OK);
-        let csp = page.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
-        assert!(csp.contains("script-src 'self'"), "{csp}");
-        let html = page.text().await.expect("html");
-        assert!(html.contains("swagger-ui"), "the Swagger UI page");
-        let script = app.client.get(app.url("/docs/swagger-initializer.js")).send().await.expect("request");
-        assert_eq!(script.status(), StatusCode::OK);
-        assert!(script.text().await.expect("js").contains("/api/v1/openapi.json"));
-    }
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
+database_free!(the_document_is_served_as_openapi_3_1_with_every_route);
+
+async fn swagger_ui_is_served_from_vendored_assets(app: TestApp) {
+    let page = app.client.get(app.url("/docs/")).send().await.expect("request");
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"].to_str().expect("ascii").to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "the Swagger UI page");
+    let script =
+        app.client.get(app.url("/docs/swagger-initializer.js")).send().await.expect("request");
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(script.text().await.expect("js").contains("/api/v1/openapi.json"));
+}
+database_free!(swagger_ui_is_served_from_vendored_assets);
 
 /// Swagger UI shows summaries as plain text, so markdown there shows up raw (descriptions are
 /// rendered as markdown, so code spans belong there).

@@ -31,16 +31,15 @@ fn strict(burst: u32) -> impl FnOnce(figment::Figment) -> figment::Figment {
     move |f| f.merge(("rate_limit.auth_burst", burst)).merge(("rate_limit.auth_per_minute", 1))
 }
 
-both_backends! {
-    async fn credential_endpoints_answer_429_with_retry_after_past_the_per_ip_limit(app: TestApp = strict(3)) {
-        let (user, token) = app.signed_in_user().await; // signup and signin: two of three
-        assert_eq!(app.signin(&user.email, "wrong password").await.status(), StatusCode::UNAUTHORIZED);
-        assert_rate_limited(app.signin(&user.email, &user.password).await).await;
-        assert_rate_limited(app.signup(&TestUser::generate()).await).await;
-        // Other endpoints have their own, roomier budget.
-        assert_eq!(app.me(&token).await.status(), StatusCode::OK);
-    }
+async fn credential_endpoints_answer_429_with_retry_after_past_the_per_ip_limit(app: TestApp) {
+    let (user, token) = app.signed_in_user().await; // signup and signin: two of three
+    assert_eq!(app.signin(&user.email, "wrong password").await.status(), StatusCode::UNAUTHORIZED);
+    assert_rate_limited(app.signin(&user.email, &user.password).await).await;
+    assert_rate_limited(app.signup(&TestUser::generate()).await).await;
+    // Other endpoints have their own, roomier budget.
+    assert_eq!(app.me(&token).await.status(), StatusCode::OK);
 }
+both_backends!(credential_endpoints_answer_429_with_retry_after_past_the_per_ip_limit, strict(3));
 
 #[tokio::test]
 async fn clients_behind_a_trusted_proxy_are_limited_by_their_forwarded_address() {
@@ -80,71 +79,81 @@ async fn disabling_rate_limits_switches_the_per_ip_limits_off() {
     }
 }
 
-both_backends! {
-    async fn repeated_failures_lock_the_account_even_for_the_right_password(app: TestApp) {
-        let user = TestUser::generate();
-        app.signup(&user).await;
-        for _ in 0..5 {
-            let response = app.signin(&user.email, "not the password").await;
-            assert_problem(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
-        }
-        let locked = app.signin(&user.email, &user.password).await;
-        let retry_after = locked.headers()["retry-after"].to_str().expect("ascii").to_owned();
-        assert!((25..=30).contains(&retry_after.parse::<i64>().expect("seconds")), "{retry_after}");
-        assert_rate_limited(locked).await;
-
-        app.clock.advance(Duration::seconds(31));
-        assert_eq!(app.signin(&user.email, &user.password).await.status(), StatusCode::OK);
-        // Success reset the count: four more failures do not lock.
-        for _ in 0..4 {
-            assert_eq!(app.signin(&user.email, "nope nope nope").await.status(), StatusCode::UNAUTHORIZED);
-        }
-        assert_eq!(app.signin(&user.email, &user.password).await.status(), StatusCode::OK);
+async fn repeated_failures_lock_the_account_even_for_the_right_password(app: TestApp) {
+    let user = TestUser::generate();
+    app.signup(&user).await;
+    for _ in 0..5 {
+        let response = app.signin(&user.email, "not the password").await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     }
+    let locked = app.signin(&user.email, &user.password).await;
+    let retry_after = locked.headers()["retry-after"].to_str().expect("ascii").to_owned();
+    assert!((25..=30).contains(&retry_after.parse::<i64>().expect("seconds")), "{retry_after}");
+    assert_rate_limited(locked).await;
 
-    async fn lock_windows_double_with_each_further_failure(app: TestApp) {
-        let email = TestUser::generate().email;
-        for _ in 0..5 {
-            app.signin(&email, "wrong password").await;
-        }
-        app.clock.advance(Duration::seconds(31));
-        app.signin(&email, "wrong password").await; // sixth failure: 60 s
-        let locked = app.signin(&email, "wrong password").await;
-        let retry_after: i64 = locked.headers()["retry-after"].to_str().expect("ascii").parse().expect("secs");
-        assert!((55..=60).contains(&retry_after), "{retry_after}");
+    app.clock.advance(Duration::seconds(31));
+    assert_eq!(app.signin(&user.email, &user.password).await.status(), StatusCode::OK);
+    // Success reset the count: four more failures do not lock.
+    for _ in 0..4 {
+        assert_eq!(
+            app.signin(&user.email, "nope nope nope").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
-
-    async fn unknown_emails_are_locked_exactly_like_real_ones(app: TestApp) {
-        let real = TestUser::generate();
-        app.signup(&real).await;
-        let unknown = TestUser::generate().email;
-        for email in [&real.email, &unknown] {
-            for _ in 0..5 {
-                app.signin(email, "not the password").await;
-            }
-        }
-        let real_locked = app.signin(&real.email, "not the password").await;
-        let unknown_locked = app.signin(&unknown, "not the password").await;
-        assert_eq!(real_locked.status(), unknown_locked.status());
-        assert_rate_limited(real_locked).await;
-        assert_rate_limited(unknown_locked).await;
-    }
-
-    async fn the_lockout_holds_across_instances(app: TestApp) {
-        let user = TestUser::generate();
-        app.signup(&user).await;
-        for _ in 0..5 {
-            app.signin(&user.email, "not the password").await;
-        }
-        // A second instance on the same database, as behind a load balancer.
-        let mut settings = app.settings.clone();
-        settings.server.port = 0;
-        let other = Application::build(&settings).await.expect("second instance");
-        let address = format!("http://{}", other.local_addr().expect("bound"));
-        tokio::spawn(other.run_until(std::future::pending()));
-        let response = app.client.post(format!("{address}/api/v1/auth/signin"))
-            .json(&json!({"email": user.email, "password": user.password}))
-            .send().await.expect("request");
-        assert_rate_limited(response).await;
-    }
+    assert_eq!(app.signin(&user.email, &user.password).await.status(), StatusCode::OK);
 }
+both_backends!(repeated_failures_lock_the_account_even_for_the_right_password);
+
+async fn lock_windows_double_with_each_further_failure(app: TestApp) {
+    let email = TestUser::generate().email;
+    for _ in 0..5 {
+        app.signin(&email, "wrong password").await;
+    }
+    app.clock.advance(Duration::seconds(31));
+    app.signin(&email, "wrong password").await; // sixth failure: 60 s
+    let locked = app.signin(&email, "wrong password").await;
+    let retry_after: i64 =
+        locked.headers()["retry-after"].to_str().expect("ascii").parse().expect("secs");
+    assert!((55..=60).contains(&retry_after), "{retry_after}");
+}
+both_backends!(lock_windows_double_with_each_further_failure);
+
+async fn unknown_emails_are_locked_exactly_like_real_ones(app: TestApp) {
+    let real = TestUser::generate();
+    app.signup(&real).await;
+    let unknown = TestUser::generate().email;
+    for email in [&real.email, &unknown] {
+        for _ in 0..5 {
+            app.signin(email, "not the password").await;
+        }
+    }
+    let real_locked = app.signin(&real.email, "not the password").await;
+    let unknown_locked = app.signin(&unknown, "not the password").await;
+    assert_eq!(real_locked.status(), unknown_locked.status());
+    assert_rate_limited(real_locked).await;
+    assert_rate_limited(unknown_locked).await;
+}
+both_backends!(unknown_emails_are_locked_exactly_like_real_ones);
+
+async fn the_lockout_holds_across_instances(app: TestApp) {
+    let user = TestUser::generate();
+    app.signup(&user).await;
+    for _ in 0..5 {
+        app.signin(&user.email, "not the password").await;
+    }
+    // A second instance on the same database, as behind a load balancer.
+    let mut settings = app.settings.clone();
+    settings.server.port = 0;
+    let other = Application::build(&settings).await.expect("second instance");
+    let address = format!("http://{}", other.local_addr().expect("bound"));
+    tokio::spawn(other.run_until(std::future::pending()));
+    let response = app
+        .client
+        .post(format!("{address}/api/v1/auth/signin"))
+        .json(&json!({"email": user.email, "password": user.password}))
+        .send()
+        .await
+        .expect("request");
+    assert_rate_limited(response).await;
+}
+both_backends!(the_lockout_holds_across_instances);

@@ -117,3 +117,22 @@ async fn claims_are_leased_and_settled(t: TestDatabase) {
     assert!(outbox.claim(later, later, 10).await.expect("claim").is_empty(), "failed for good");
 }
 contract!(claims_are_leased_and_settled);
+
+async fn the_backlog_counts_messages_still_to_be_delivered(t: TestDatabase) {
+    let outbox = &t.db.repositories().email;
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(outbox.backlog().await.expect("backlog"), 0);
+    for recipient in ["a@example.com", "b@example.com", "c@example.com"] {
+        outbox.queue(mail("backlog", Some(recipient)), now).await.expect("queue");
+    }
+    let lease = now + Duration::seconds(60);
+    let claimed = outbox.claim(now, lease, 2).await.expect("claim");
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(outbox.backlog().await.expect("backlog"), 3, "claimed messages still count");
+
+    outbox.mark_sent(claimed[0].id, now).await.expect("sent");
+    outbox.settle_failure(claimed[1].id, None, "550 no").await.expect("fail");
+
+    assert_eq!(outbox.backlog().await.expect("backlog"), 1, "sent and failed ones left it");
+}
+contract!(the_backlog_counts_messages_still_to_be_delivered);

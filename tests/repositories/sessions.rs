@@ -87,7 +87,7 @@ async fn revoking_twice_reports_that_nothing_changed(t: TestDatabase) {
 }
 contract!(revoking_twice_reports_that_nothing_changed);
 
-async fn the_live_list_hides_revoked_and_expired_sessions(t: TestDatabase) {
+async fn the_live_list_hides_revoked_expired_and_idle_sessions(t: TestDatabase) {
     let user = t.user().await;
     let live = t.session(user.id, token_hash()).await;
     let revoked = t.session(user.id, token_hash()).await;
@@ -100,6 +100,13 @@ async fn the_live_list_hides_revoked_and_expired_sessions(t: TestDatabase) {
         .create(expiring, token(token_hash(), now, Duration::minutes(5)))
         .await
         .expect("create");
+    let idle = SessionId::generate();
+    let idle_session = new_session(idle, user.id, now + Duration::days(30));
+    repos
+        .sessions
+        .create(idle_session, token(token_hash(), now, Duration::minutes(5)))
+        .await
+        .expect("create");
     repos.sessions.revoke(revoked, now).await.expect("revoke");
 
     let now_listed = repos.sessions.list_live(user.id, now).await.expect("list");
@@ -108,11 +115,11 @@ async fn the_live_list_hides_revoked_and_expired_sessions(t: TestDatabase) {
 
     let ids =
         |list: Vec<warren::domain::Session>| list.into_iter().map(|s| s.id).collect::<Vec<_>>();
-    assert_eq!(ids(now_listed), vec![live, short]);
-    assert_eq!(ids(later_listed), vec![live]);
+    assert_eq!(ids(now_listed), vec![live, short, idle]);
+    assert_eq!(ids(later_listed), vec![live], "past the absolute expiry, or its token idle");
     assert!(repos.sessions.list_live(UserId::generate(), now).await.expect("list").is_empty());
 }
-contract!(the_live_list_hides_revoked_and_expired_sessions);
+contract!(the_live_list_hides_revoked_expired_and_idle_sessions);
 
 async fn signing_out_everywhere_revokes_all_and_bumps_the_version_together(t: TestDatabase) {
     let user = t.user().await;

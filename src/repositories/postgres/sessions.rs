@@ -160,10 +160,14 @@ impl SessionRepository for PgSessions {
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, RepoError> {
         let rows: Vec<SessionRow> = sqlx::query_as(
-            "SELECT id, user_id, created_at, last_used_at, expires_at, user_agent, ip
-             FROM sessions
-             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
-             ORDER BY id",
+            "SELECT s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip
+             FROM sessions s
+             WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+               -- idle expiry: a session lives only while its current refresh token does
+               AND EXISTS (SELECT 1 FROM refresh_tokens t
+                           WHERE t.session_id = s.id AND t.rotated_at IS NULL
+                             AND t.expires_at > $2)
+             ORDER BY s.id",
         )
         .bind(user.as_uuid())
         .bind(now)

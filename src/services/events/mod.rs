@@ -59,26 +59,15 @@ pub enum Signal {
 #[error("too many open event sockets for this account")]
 pub struct TooManySockets;
 
-#[derive(Debug)]
-pub struct Events {
-    registry: Arc<Registry>,
+/// Sends notices to every instance; all a process needs that holds no sockets (the CLI).
+#[derive(Debug, Clone)]
+pub struct Publisher {
     channel: Arc<dyn EventChannel>,
-    users: Arc<dyn UserRepository>,
 }
 
-impl Events {
-    /// Builds the hub and starts dispatching what the channel delivers.
-    pub fn start(
-        channel: Arc<dyn EventChannel>,
-        users: Arc<dyn UserRepository>,
-        max_sockets_per_user: usize,
-    ) -> Arc<Self> {
-        let registry = Arc::new(Registry::new(max_sockets_per_user));
-        let events = Arc::new(Self { registry, channel, users });
-        if let Some(incoming) = events.channel.subscribe() {
-            tokio::spawn(Arc::clone(&events).dispatch(incoming));
-        }
-        events
+impl Publisher {
+    pub fn new(channel: Arc<dyn EventChannel>) -> Self {
+        Self { channel }
     }
 
     /// Tells every instance that `event` happened to `user`. Call it after the change commits.
@@ -91,6 +80,36 @@ impl Events {
         if let Err(error) = result {
             tracing::warn!(%error, user_id = %user, ?event, "account event not published");
         }
+    }
+}
+
+#[derive(Debug)]
+pub struct Events {
+    registry: Arc<Registry>,
+    channel: Arc<dyn EventChannel>,
+    publisher: Publisher,
+    users: Arc<dyn UserRepository>,
+}
+
+impl Events {
+    /// Builds the hub and starts dispatching what the channel delivers.
+    pub fn start(
+        channel: Arc<dyn EventChannel>,
+        users: Arc<dyn UserRepository>,
+        max_sockets_per_user: usize,
+    ) -> Arc<Self> {
+        let registry = Arc::new(Registry::new(max_sockets_per_user));
+        let publisher = Publisher::new(Arc::clone(&channel));
+        let events = Arc::new(Self { registry, channel, publisher, users });
+        if let Some(incoming) = events.channel.subscribe() {
+            tokio::spawn(Arc::clone(&events).dispatch(incoming));
+        }
+        events
+    }
+
+    /// Tells every instance that `event` happened to `user`. Call it after the change commits.
+    pub async fn publish(&self, event: AccountEvent, user: UserId) {
+        self.publisher.publish(event, user).await;
     }
 
     /// The profile of `user` changed.

@@ -221,6 +221,16 @@ impl EmailRepository for PgEmail {
         )
         .await
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn backlog(&self) -> Result<u64, RepoError> {
+        let pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(classify)?;
+        Ok(u64::try_from(pending).unwrap_or(0))
+    }
 }
 
 impl PgEmail {

@@ -17,7 +17,8 @@ use crate::services::{AccountError, AccountEvent, Authenticated, Signal, Subscri
 
 /// Largest client frame accepted (SPEC §10); larger ones close the socket with 1008.
 const MAX_CLIENT_FRAME: usize = 4 * 1024;
-/// How often the server pings; a peer that has not answered the previous ping is dropped.
+/// How often the server pings and re-checks the token against the database; a peer that has
+/// not answered the previous ping is dropped.
 const PING_EVERY_TICKS: u32 = 30;
 /// Expiry is checked against the service clock once a tick.
 const TICK: Duration = Duration::from_secs(1);
@@ -99,7 +100,7 @@ impl LiveSocket {
                 _ = self.subscription.shutdown.changed() => Step::close(GOING_AWAY, "server stopping"),
                 _ = tick.tick() => {
                     ticks = ticks.wrapping_add(1);
-                    self.on_tick(ticks)
+                    self.on_tick(ticks).await
                 }
             };
         }
@@ -149,15 +150,20 @@ impl LiveSocket {
     async fn on_signal(&mut self, signal: Option<Signal>) -> Step {
         match signal {
             None => Step::close(GOING_AWAY, "server stopping"),
-            Some(Signal::Revalidate) => match self.state.sessions.authenticate(&self.token).await {
-                Ok(caller) => {
-                    self.version = caller.user.token_version;
-                    Step::Idle
-                }
-                Err(AccountError::Unauthenticated) => Step::close(UNAUTHORIZED, "token refused"),
-                Err(_) => Step::Idle, // the database is down; check again on the next signal
-            },
+            Some(Signal::Revalidate) => self.revalidate().await,
             Some(Signal::Event { event, user }) => self.on_event(event, user.as_deref()),
+        }
+    }
+
+    /// Checks the socket's token against the database as a request would.
+    async fn revalidate(&mut self) -> Step {
+        match self.state.sessions.authenticate(&self.token).await {
+            Ok(caller) => {
+                self.version = caller.user.token_version;
+                Step::Idle
+            }
+            Err(AccountError::Unauthenticated) => Step::close(UNAUTHORIZED, "token refused"),
+            Err(_) => Step::Idle, // the database is down; check again on the next signal
         }
     }
 
@@ -191,7 +197,7 @@ impl LiveSocket {
         }
     }
 
-    fn on_tick(&mut self, ticks: u32) -> Step {
+    async fn on_tick(&mut self, ticks: u32) -> Step {
         if self.state.sessions.has_passed(self.expires_at) {
             return Step::close(UNAUTHORIZED, "token expired");
         }
@@ -200,6 +206,12 @@ impl LiveSocket {
         }
         if self.awaiting_pong {
             return Step::Gone; // the peer did not answer the last ping: it is gone
+        }
+        // Catches what no notice told this instance: an operator's `warren users` command on
+        // SQLite (its channel stays in the CLI's process), or a notice lost in transit.
+        let checked = self.revalidate().await;
+        if !matches!(checked, Step::Idle) {
+            return checked;
         }
         self.awaiting_pong = true;
         Step::Ping
