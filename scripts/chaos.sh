@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PYTHONPATH=scripts "$venv/bin/python" -m chaos &
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=scripts "$venv/bin/python" -m chaos &
 harness=$!
 status=0
 wait "$harness" || status=$?
