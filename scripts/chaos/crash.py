@@ -71,7 +71,7 @@ async def run(report, name, data_dir, database_url):
                      f"{len(acknowledged)} signups (201) and {rotations} rotations (200) acknowledged")
         warren.start()
         restart = await warren.ready()
-        report.check(scenario, "restarts on the same database", True, f"ready {restart:.2f} s after start")
+        report.check(scenario, "restarts on the same database within 10 s", restart <= 10, f"ready after {restart:.2f} s")
         await check_users(report, scenario, client, warren, database_url, acknowledged)
         await check_families(report, scenario, client, warren, database_url, chains)
         report.check(scenario, "no panic in the log", not warren.panicked(), warren.log.name)
@@ -121,7 +121,7 @@ async def check_families(report, scenario, client, warren, database_url, chains)
     # exchange (then it is spent: the grace window hands out the same successor, or it is 401).
     outcomes = []
     for chain in chains:
-        spent = rotated[digest(chain[-1])]
+        spent = rotated.get(digest(chain[-1]), False)
         status, _, _ = await client.refresh(warren.base, chain[-1])
         outcomes.append((spent, status))
     broken = [o for o in outcomes if (not o[0] and o[1] != 200) or (o[0] and o[1] not in (200, 401))]
