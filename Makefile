@@ -61,6 +61,10 @@ openapi: ## Regenerate src/api/v1/openapi.json from the code (a test fails when 
 fuzz-api: ## Contract-fuzz a release build with schemathesis on SQLite and Postgres (FUZZ_SECONDS=90)
 	scripts/fuzz-api.sh
 
+.PHONY: chaos
+chaos: ## Faults and scale-out (SPEC §14) against a release build: kill -9, full disk, Postgres cut, 3 instances
+	scripts/chaos.sh
+
 .PHONY: bench
 bench: ## Load-test a release build with wrk on SQLite and Postgres; writes benches/results.md
 	scripts/bench.sh
