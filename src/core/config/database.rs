@@ -20,7 +20,7 @@ pub struct DatabaseSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { url: None, auto_migrate: true, max_connections: 8, timeout_ms: 1500 }
+        Self { url: None, auto_migrate: true, max_connections: 8, timeout_ms: 1200 }
     }
 }
 
