@@ -5,6 +5,8 @@
 //! the request id. Responses produced outside our handlers (unknown routes, wrong methods,
 //! layers' own rejections) get a problem body there too, so no error escapes the format.
 
+pub mod responses;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -96,6 +98,130 @@ pub struct ProblemDocument {
     pub errors: Vec<ProblemField>,
 }
 
+/// Every kind of problem a client can see. [`ProblemKind::spec`] is the one table of their
+/// status, stable `code`, title, default detail and extra header: `AppError`, the router-level
+/// fallbacks and the OpenAPI document (through [`problem_responses!`]) all read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    BadRequest,
+    MalformedJson,
+    InvalidToken,
+    Unauthenticated,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    ReauthenticationFailed,
+    EmailNotVerified,
+    OriginNotAllowed,
+    NotFound,
+    MethodNotAllowed,
+    RequestTimeout,
+    EmailTaken,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    InvalidImage,
+    RateLimited,
+    Internal,
+    ServiceUnavailable,
+}
+
+/// The header a problem carries besides its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemHeader {
+    None,
+    /// `WWW-Authenticate: Bearer …` (RFC 6750).
+    Challenge,
+    /// `Retry-After: <seconds>`.
+    RetryAfter,
+}
+
+/// One row of the problem table.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemSpec {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: &'static str,
+    pub header: ProblemHeader,
+}
+
+const fn row(
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: &'static str,
+    header: ProblemHeader,
+) -> ProblemSpec {
+    ProblemSpec { status, code, title, detail, header }
+}
+
+impl ProblemKind {
+    /// The table. `code` strings are part of the API: never change one.
+    #[rustfmt::skip]
+    pub const fn spec(self) -> ProblemSpec {
+        use ProblemHeader::{Challenge, None, RetryAfter};
+        use StatusCode as S;
+        match self {
+            Self::BadRequest => row(S::BAD_REQUEST, "bad_request", "Bad request",
+                "the request could not be processed", None),
+            Self::MalformedJson => row(S::BAD_REQUEST, "malformed_json", "Malformed JSON",
+                "the request body is not valid JSON", None),
+            Self::InvalidToken => row(S::BAD_REQUEST, "invalid_token", "Invalid token",
+                "the link is invalid, already used, superseded or expired; request a new one", None),
+            Self::Unauthenticated => row(S::UNAUTHORIZED, "unauthenticated", "Unauthenticated",
+                "a valid bearer access token is required", Challenge),
+            Self::InvalidCredentials => row(S::UNAUTHORIZED, "invalid_credentials",
+                "Invalid credentials", "the email or password is incorrect", Challenge),
+            Self::InvalidRefreshToken => row(S::UNAUTHORIZED, "invalid_refresh_token",
+                "Invalid refresh token",
+                "the refresh token is unknown, expired, rotated or revoked; sign in again", Challenge),
+            Self::ReauthenticationFailed => row(S::FORBIDDEN, "reauthentication_failed",
+                "Reauthentication failed", "current_password is incorrect", None),
+            Self::EmailNotVerified => row(S::FORBIDDEN, "email_not_verified", "Email not verified",
+                "confirm your email address through the link sent to it, then sign in", None),
+            Self::OriginNotAllowed => row(S::FORBIDDEN, "origin_not_allowed", "Origin not allowed",
+                "this origin is not in cors.allowed_origins", None),
+            Self::NotFound => row(S::NOT_FOUND, "not_found", "Not found",
+                "no resource at this path", None),
+            Self::MethodNotAllowed => row(S::METHOD_NOT_ALLOWED, "method_not_allowed",
+                "Method not allowed", "this path does not accept this method", None),
+            Self::RequestTimeout => row(S::REQUEST_TIMEOUT, "request_timeout", "Request timeout",
+                "the request took too long and was abandoned", None),
+            Self::EmailTaken => row(S::CONFLICT, "email_taken", "Email taken",
+                "an account with this email already exists", None),
+            Self::PayloadTooLarge => row(S::PAYLOAD_TOO_LARGE, "payload_too_large",
+                "Payload too large", "the request body exceeds the size limit", None),
+            Self::UnsupportedMediaType => row(S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                "Unsupported media type", "the request body must be application/json", None),
+            Self::ValidationFailed => row(S::UNPROCESSABLE_ENTITY, "validation_failed",
+                "Validation failed", "one or more fields are invalid", None),
+            Self::InvalidImage => row(S::UNPROCESSABLE_ENTITY, "invalid_image", "Invalid image",
+                "send a PNG, JPEG or WebP image", None),
+            Self::RateLimited => row(S::TOO_MANY_REQUESTS, "rate_limited", "Too many requests",
+                "too many attempts; retry later", RetryAfter),
+            Self::Internal => row(S::INTERNAL_SERVER_ERROR, "internal", "Internal server error",
+                "an unexpected error occurred", None),
+            Self::ServiceUnavailable => row(S::SERVICE_UNAVAILABLE, "service_unavailable",
+                "Service unavailable", "the service is temporarily unavailable; retry later",
+                RetryAfter),
+        }
+    }
+
+    /// The kind for a bare error status produced outside our handlers.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::SERVICE_UNAVAILABLE => Self::ServiceUnavailable,
+            s if s.is_server_error() => Self::Internal,
+            _ => Self::BadRequest,
+        }
+    }
+}
+
 /// The parts of a problem+json body known before the request id is attached.
 #[derive(Debug, Clone)]
 pub struct Problem {
@@ -107,50 +233,26 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self { status, code, title, detail: detail.into(), errors: Vec::new() }
+    /// The problem of `kind` with its default detail.
+    pub fn of(kind: ProblemKind) -> Self {
+        let spec = kind.spec();
+        Self {
+            status: spec.status,
+            code: spec.code,
+            title: spec.title,
+            detail: spec.detail.to_owned(),
+            errors: Vec::new(),
+        }
     }
 
     /// The problem for a bare error status produced outside our handlers.
     pub fn for_status(status: StatusCode) -> Self {
-        let (code, title, detail) = match status {
-            StatusCode::NOT_FOUND => ("not_found", "Not found", "no resource at this path"),
-            StatusCode::METHOD_NOT_ALLOWED => (
-                "method_not_allowed",
-                "Method not allowed",
-                "this path does not accept this method",
-            ),
-            StatusCode::REQUEST_TIMEOUT => (
-                "request_timeout",
-                "Request timeout",
-                "the request took too long and was abandoned",
-            ),
-            StatusCode::PAYLOAD_TOO_LARGE => (
-                "payload_too_large",
-                "Payload too large",
-                "the request body exceeds the size limit",
-            ),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-                "unsupported_media_type",
-                "Unsupported media type",
-                "the request body must be application/json",
-            ),
-            StatusCode::SERVICE_UNAVAILABLE => (
-                "service_unavailable",
-                "Service unavailable",
-                "the service is temporarily unavailable; retry later",
-            ),
-            s if s.is_server_error() => {
-                ("internal", "Internal server error", "an unexpected error occurred")
-            }
-            _ => ("bad_request", "Bad request", "the request could not be processed"),
-        };
-        Self::new(status, code, title, detail)
+        Self { status, ..Self::of(ProblemKind::for_status(status)) }
+    }
+
+    fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
     }
 
     /// The body for this problem in the request `request_id`.
@@ -168,120 +270,74 @@ impl Problem {
 }
 
 impl AppError {
-    fn problem(&self) -> Problem {
+    fn kind(&self) -> ProblemKind {
         match self {
-            Self::Validation(errors) => {
-                let mut problem = Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    "Validation failed",
-                    "one or more fields are invalid",
-                );
-                problem.errors = errors
+            Self::Validation(_) => ProblemKind::ValidationFailed,
+            Self::MalformedJson(_) => ProblemKind::MalformedJson,
+            Self::UnsupportedMediaType => ProblemKind::UnsupportedMediaType,
+            Self::PayloadTooLarge => ProblemKind::PayloadTooLarge,
+            Self::Unauthenticated | Self::InvalidAccessToken => ProblemKind::Unauthenticated,
+            Self::InvalidCredentials => ProblemKind::InvalidCredentials,
+            Self::InvalidRefreshToken => ProblemKind::InvalidRefreshToken,
+            Self::ReauthenticationFailed => ProblemKind::ReauthenticationFailed,
+            Self::EmailTaken => ProblemKind::EmailTaken,
+            Self::InvalidToken => ProblemKind::InvalidToken,
+            Self::EmailNotVerified => ProblemKind::EmailNotVerified,
+            Self::InvalidImage(_) => ProblemKind::InvalidImage,
+            Self::NotFound => ProblemKind::NotFound,
+            Self::OriginNotAllowed => ProblemKind::OriginNotAllowed,
+            Self::RateLimited { .. } => ProblemKind::RateLimited,
+            Self::Unavailable => ProblemKind::ServiceUnavailable,
+            Self::Internal(_) => ProblemKind::Internal,
+        }
+    }
+
+    /// The table's row, with the details only this error knows.
+    fn problem(&self) -> Problem {
+        let problem = Problem::of(self.kind());
+        match self {
+            Self::Validation(errors) => Problem {
+                errors: errors
                     .iter()
                     .map(|e| ProblemField {
                         field: e.field.clone(),
                         code: e.code,
                         message: e.message.clone(),
                     })
-                    .collect();
-                problem
+                    .collect(),
+                ..problem
+            },
+            Self::MalformedJson(detail) => problem.with_detail(detail.clone()),
+            Self::InvalidAccessToken => problem.with_detail(
+                "the access token is expired, revoked or invalid; refresh it or sign in again",
+            ),
+            Self::InvalidImage(reason) => {
+                let detail = format!("{reason}; {}", problem.detail);
+                problem.with_detail(detail)
             }
-            Self::MalformedJson(detail) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                "Malformed JSON",
-                detail.clone(),
-            ),
-            Self::RateLimited { retry_after_secs } => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests",
-                format!("too many attempts; retry in {retry_after_secs} s"),
-            ),
-            Self::InvalidImage(reason) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_image",
-                "Invalid image",
-                format!("{reason}; send a PNG, JPEG or WebP image"),
-            ),
-            Self::NotFound => Problem::for_status(StatusCode::NOT_FOUND),
-            Self::OriginNotAllowed => Problem::new(
-                StatusCode::FORBIDDEN,
-                "origin_not_allowed",
-                "Origin not allowed",
-                "this origin is not in cors.allowed_origins",
-            ),
-            Self::UnsupportedMediaType => Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-            Self::PayloadTooLarge => Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE),
-            Self::Unavailable => Problem::for_status(StatusCode::SERVICE_UNAVAILABLE),
-            Self::Internal(_) => Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR),
-            Self::Unauthenticated
-            | Self::InvalidAccessToken
-            | Self::InvalidCredentials
-            | Self::InvalidRefreshToken
-            | Self::ReauthenticationFailed
-            | Self::EmailTaken
-            | Self::InvalidToken
-            | Self::EmailNotVerified => {
-                let (status, code, title, detail) = self.fixed_parts();
-                Problem::new(status, code, title, detail)
+            Self::RateLimited { retry_after_secs } => {
+                problem.with_detail(format!("too many attempts; retry in {retry_after_secs} s"))
             }
+            _ => problem,
         }
     }
 
-    /// Status, code, title and detail of the variants whose text never varies.
-    fn fixed_parts(&self) -> (StatusCode, &'static str, &'static str, &'static str) {
-        match self {
-            Self::Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Unauthenticated",
-                "a valid bearer access token is required",
-            ),
-            Self::InvalidAccessToken => (
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Unauthenticated",
-                "the access token is expired, revoked or invalid; refresh it or sign in again",
-            ),
-            Self::InvalidCredentials => (
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "Invalid credentials",
-                "the email or password is incorrect",
-            ),
-            Self::InvalidRefreshToken => (
-                StatusCode::UNAUTHORIZED,
-                "invalid_refresh_token",
-                "Invalid refresh token",
-                "the refresh token is unknown, expired, rotated or revoked; sign in again",
-            ),
-            Self::ReauthenticationFailed => (
-                StatusCode::FORBIDDEN,
-                "reauthentication_failed",
-                "Reauthentication failed",
-                "current_password is incorrect",
-            ),
-            Self::EmailTaken => (
-                StatusCode::CONFLICT,
-                "email_taken",
-                "Email taken",
-                "an account with this email already exists",
-            ),
-            Self::InvalidToken => (
-                StatusCode::BAD_REQUEST,
-                "invalid_token",
-                "Invalid token",
-                "the link is invalid, already used, superseded or expired; request a new one",
-            ),
-            Self::EmailNotVerified => (
-                StatusCode::FORBIDDEN,
-                "email_not_verified",
-                "Email not verified",
-                "confirm your email address through the link sent to it, then sign in",
-            ),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", ""),
+    /// The value of the row's extra header, if it has one.
+    fn header_value(&self, header: ProblemHeader) -> Option<(header::HeaderName, HeaderValue)> {
+        match (header, self) {
+            (ProblemHeader::None, _) => None,
+            (ProblemHeader::Challenge, Self::InvalidAccessToken) => {
+                Some((header::WWW_AUTHENTICATE, HeaderValue::from_static(INVALID_TOKEN)))
+            }
+            (ProblemHeader::Challenge, _) => {
+                Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
+            }
+            (ProblemHeader::RetryAfter, Self::RateLimited { retry_after_secs }) => {
+                Some((header::RETRY_AFTER, HeaderValue::from((*retry_after_secs).max(1))))
+            }
+            (ProblemHeader::RetryAfter, _) => {
+                Some((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE_SECS)))
+            }
         }
     }
 }
@@ -341,22 +397,8 @@ impl IntoResponse for AppError {
         }
         let problem = self.problem();
         let mut response = problem.status.into_response();
-        let headers = response.headers_mut();
-        match self {
-            Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidRefreshToken => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            Self::InvalidAccessToken => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(INVALID_TOKEN));
-            }
-            Self::Unavailable => {
-                headers
-                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE_SECS));
-            }
-            Self::RateLimited { retry_after_secs } => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
-            }
-            _ => {}
+        if let Some((name, value)) = self.header_value(self.kind().spec().header) {
+            response.headers_mut().insert(name, value);
         }
         response.extensions_mut().insert(problem);
         response

@@ -7,6 +7,7 @@ use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
+use super::error::ProblemDocument;
 use super::v1::endpoints::{auth, avatars, email, events, export, health, jwks, sessions, users};
 
 /// Where the document is served; Swagger UI at `/docs` reads it from here.
@@ -33,6 +34,8 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         health::health, health::ready,
         jwks::jwks,
     ),
+    // Error responses refer to it by name (see `api::error::responses`).
+    components(schemas(ProblemDocument)),
     modifiers(&BearerSecurity, &AccountLifecycleLinks),
     tags(
         (name = "auth", description = "Signing up, in and out; refreshing tokens"),

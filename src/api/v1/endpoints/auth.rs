@@ -7,7 +7,7 @@ use axum::routing::post;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
-use crate::api::error::ProblemDocument;
+use crate::api::error::responses::problem_responses;
 use crate::api::extractors::{Client, Json};
 use crate::api::v1::schemas::{
     RefreshTokenRequest, SigninRequest, SignupRequest, SignupResponse, TokenResponse, UserResponse,
@@ -25,6 +25,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/signout", post(sign_out))
 }
 
+problem_responses!(SignUpProblems:
+    EmailTaken,
+    ValidationFailed("naming each bad field"),
+    RateLimited,
+);
+
 /// Create an account.
 ///
 /// Signing up does not sign in: call `/api/v1/auth/signin` next.
@@ -33,10 +39,7 @@ pub fn router() -> Router<AppState> {
     request_body = SignupRequest,
     responses(
         (status = 201, description = "Account created", body = SignupResponse),
-        (status = 409, description = "`email_taken`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`, naming each bad field", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`, with `Retry-After`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        SignUpProblems,
     )
 )]
 pub(crate) async fn sign_up(
@@ -53,16 +56,19 @@ pub(crate) async fn sign_up(
     Ok((StatusCode::CREATED, axum::Json(body)))
 }
 
+problem_responses!(SignInProblems:
+    InvalidCredentials("identical for unknown email, wrong password, inactive account"),
+    ValidationFailed,
+    RateLimited("per-IP limit or per-account backoff"),
+);
+
 /// Check credentials and open a session: returns an access token and a refresh token.
 #[utoipa::path(
     post, path = "/api/v1/auth/signin", tag = "auth",
     request_body = SigninRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "`invalid_credentials` (identical for unknown email, wrong password, inactive account)", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: per-IP limit or per-account backoff", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        SignInProblems,
     )
 )]
 pub(crate) async fn sign_in(
@@ -75,6 +81,8 @@ pub(crate) async fn sign_in(
     Ok(axum::Json(signed_in.into()))
 }
 
+problem_responses!(RefreshProblems: InvalidRefreshToken, ValidationFailed, RateLimited);
+
 /// Exchange a refresh token for a new access token and the next refresh token. The presented
 /// token is spent; presenting it again within 10 s returns the same successor, later it
 /// revokes the whole session.
@@ -83,10 +91,7 @@ pub(crate) async fn sign_in(
     request_body = RefreshTokenRequest,
     responses(
         (status = 200, description = "Rotated", body = TokenResponse),
-        (status = 401, description = "`invalid_refresh_token`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        RefreshProblems,
     )
 )]
 pub(crate) async fn refresh(
@@ -98,6 +103,8 @@ pub(crate) async fn refresh(
     Ok(axum::Json(signed_in.into()))
 }
 
+problem_responses!(SignOutProblems: ValidationFailed);
+
 /// End the session the refresh token belongs to. 204 for any well-formed body: sign-out is
 /// idempotent and does not reveal which tokens exist.
 #[utoipa::path(
@@ -105,8 +112,7 @@ pub(crate) async fn refresh(
     request_body = RefreshTokenRequest,
     responses(
         (status = 204, description = "Signed out"),
-        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        SignOutProblems,
     )
 )]
 pub(crate) async fn sign_out(

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 
 use crate::api::AppState;
-use crate::api::error::{ApiResult, AppError, ProblemDocument};
+use crate::api::error::responses::problem_responses;
+use crate::api::error::{ApiResult, AppError};
 use crate::api::extractors::AuthUser;
 use crate::api::v1::schemas::UserResponse;
 use crate::repositories::StoredAvatar;
@@ -34,6 +35,12 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
         .route("/avatars/{name}", get(serve))
 }
 
+problem_responses!(UploadProblems:
+    Unauthenticated,
+    PayloadTooLarge("over `avatar.max_upload_bytes`"),
+    InvalidImage,
+);
+
 /// Upload a new avatar.
 ///
 /// PNG, JPEG or WebP, as `multipart/form-data` with a `file` part or as the raw request body.
@@ -46,10 +53,7 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
     )),
     responses(
         (status = 200, description = "The account with its new `avatar_url`", body = UserResponse),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`: over `avatar.max_upload_bytes`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`invalid_image`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        UploadProblems,
     )
 )]
 pub(crate) async fn upload(
@@ -101,13 +105,14 @@ fn too_large_or(status: StatusCode, while_reading: bool) -> AppError {
     }
 }
 
+problem_responses!(RemoveProblems: Unauthenticated);
+
 /// Remove the avatar.
 #[utoipa::path(
     delete, path = "/api/v1/users/me/avatar", tag = "avatars", security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed (also when there was none)"),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        RemoveProblems,
     )
 )]
 pub(crate) async fn remove(
@@ -118,6 +123,8 @@ pub(crate) async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+problem_responses!(ServeProblems: NotFound);
+
 /// An account's current avatar.
 ///
 /// Answers 404 for every name that is not some account's current avatar.
@@ -127,8 +134,7 @@ pub(crate) async fn remove(
     responses(
         (status = 200, description = "The image", content_type = "image/png", body = Vec<u8>),
         (status = 304, description = "Not modified (`If-None-Match`)"),
-        (status = 404, description = "`not_found`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        ServeProblems,
     )
 )]
 pub(crate) async fn serve(

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::AppState;
-use crate::api::error::{ApiResult, ProblemDocument};
+use crate::api::error::ApiResult;
+use crate::api::error::responses::problem_responses;
 use crate::api::extractors::{AuthUser, Client, Json};
 use crate::api::v1::schemas::UserResponse;
 use crate::domain::{EmailAddress, Password, PasswordPolicy, ValidationErrors};
@@ -72,15 +73,18 @@ pub fn me_router() -> Router<AppState> {
     Router::new().route("/", post(resend_verification))
 }
 
+problem_responses!(VerifyEmailProblems:
+    InvalidToken("unknown, used, expired, superseded or for another purpose"),
+    ValidationFailed("`token` missing or not a string"),
+);
+
 /// Confirm an email address with the token from a verification link.
 #[utoipa::path(
     post, path = "/api/v1/auth/verify-email", tag = "email",
     request_body = LinkTokenRequest,
     responses(
         (status = 200, description = "Verified: `email_verified` is true", body = UserResponse),
-        (status = 400, description = "`invalid_token`: unknown, used, expired, superseded or for another purpose", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: `token` missing or not a string", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        VerifyEmailProblems,
     )
 )]
 pub(crate) async fn verify_email(
@@ -92,6 +96,8 @@ pub(crate) async fn verify_email(
     Ok(axum::Json(UserResponse::from(&user)))
 }
 
+problem_responses!(ResendVerificationProblems: Unauthenticated);
+
 /// Send a new verification link to the caller's address.
 ///
 /// Nothing is sent when the address is already verified, or when a link went out within
@@ -100,8 +106,7 @@ pub(crate) async fn verify_email(
     post, path = "/api/v1/users/me/verify-email", tag = "email", security(("bearer" = [])),
     responses(
         (status = 202, description = "A link is on its way (or none was needed)"),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        ResendVerificationProblems,
     )
 )]
 pub(crate) async fn resend_verification(
@@ -113,6 +118,8 @@ pub(crate) async fn resend_verification(
     Ok(StatusCode::ACCEPTED)
 }
 
+problem_responses!(ForgotPasswordProblems: ValidationFailed("not an email address"), RateLimited);
+
 /// Ask for a password-reset link. The answer is identical whether or not an account has the
 /// address; only an active account's address receives mail.
 #[utoipa::path(
@@ -120,9 +127,7 @@ pub(crate) async fn resend_verification(
     request_body = ForgotPasswordRequest,
     responses(
         (status = 202, description = "Accepted, always", body = AcceptedResponse),
-        (status = 422, description = "`validation_failed`: not an email address", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        ForgotPasswordProblems,
     )
 )]
 pub(crate) async fn forgot_password(
@@ -137,6 +142,12 @@ pub(crate) async fn forgot_password(
     Ok((StatusCode::ACCEPTED, axum::Json(AcceptedResponse { message })))
 }
 
+problem_responses!(ResetPasswordProblems:
+    InvalidToken,
+    ValidationFailed("the password policy"),
+    RateLimited,
+);
+
 /// Set a new password with the token from a reset link. Ends every session, marks the address
 /// verified and clears the signin backoff; a password the policy refuses leaves the token usable.
 #[utoipa::path(
@@ -144,10 +155,7 @@ pub(crate) async fn forgot_password(
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password replaced; sign in with it"),
-        (status = 400, description = "`invalid_token`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: the password policy", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        ResetPasswordProblems,
     )
 )]
 pub(crate) async fn reset_password(
@@ -160,16 +168,19 @@ pub(crate) async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+problem_responses!(ConfirmEmailChangeProblems:
+    InvalidToken,
+    EmailTaken("another account took the address meanwhile"),
+    ValidationFailed,
+);
+
 /// Move the account to the address a confirmation link was sent to.
 #[utoipa::path(
     post, path = "/api/v1/auth/confirm-email-change", tag = "email",
     request_body = LinkTokenRequest,
     responses(
         (status = 200, description = "The account with its new `email`", body = UserResponse),
-        (status = 400, description = "`invalid_token`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, description = "`email_taken`: another account took the address meanwhile", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        ConfirmEmailChangeProblems,
     )
 )]
 pub(crate) async fn confirm_email_change(

@@ -12,7 +12,8 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::api::AppState;
-use crate::api::error::{ApiResult, AppError, ProblemDocument};
+use crate::api::error::responses::problem_responses;
+use crate::api::error::{ApiResult, AppError};
 use crate::api::extractors::bearer_token;
 use socket::LiveSocket;
 
@@ -28,6 +29,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(open))
 }
 
+problem_responses!(OpenProblems:
+    Unauthenticated,
+    OriginNotAllowed,
+    RateLimited("`events.max_sockets_per_user` reached"),
+);
+
 /// Live account events (WebSocket).
 ///
 /// Offer the subprotocols `warren.v1` and `warren.bearer.<access_token>` (or send
@@ -36,10 +43,7 @@ pub fn router() -> Router<AppState> {
     get, path = "/api/v1/events", tag = "events",
     responses(
         (status = 101, description = "Switching to the WebSocket protocol `warren.v1`"),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "`origin_not_allowed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: `events.max_sockets_per_user` reached", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        OpenProblems,
     )
 )]
 pub(crate) async fn open(

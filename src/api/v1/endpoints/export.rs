@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::api::AppState;
-use crate::api::error::{ApiResult, ProblemDocument};
+use crate::api::error::ApiResult;
+use crate::api::error::responses::problem_responses;
 use crate::api::extractors::AuthUser;
 use crate::api::v1::schemas::{SessionResponse, UserResponse};
 use crate::domain::AuthEvent;
@@ -75,6 +76,8 @@ impl From<AccountExport> for AccountExportResponse {
     }
 }
 
+problem_responses!(ExportProblems: Unauthenticated, RateLimited);
+
 /// Download a copy of the caller's data.
 ///
 /// A JSON attachment with the profile, live sessions and the account's audit events. Limited
@@ -84,9 +87,7 @@ impl From<AccountExport> for AccountExportResponse {
     responses(
         (status = 200, description = "The export, as an attachment (`Content-Disposition`)", body = AccountExportResponse,
             headers(("content-disposition" = String, description = "`attachment; filename=\"warren-export.json\"`"))),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`, with `Retry-After`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        ExportProblems,
     )
 )]
 pub(crate) async fn export(

@@ -8,7 +8,8 @@ use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::error::{ApiResult, ProblemDocument};
+use crate::api::error::ApiResult;
+use crate::api::error::responses::problem_responses;
 use crate::api::{AppError, AppState};
 
 /// Readiness answers within this even when the database hangs.
@@ -41,14 +42,15 @@ pub(crate) async fn health() -> axum::Json<Liveness> {
     axum::Json(Liveness { status: "healthy" })
 }
 
+problem_responses!(ReadyProblems: ServiceUnavailable);
+
 /// Readiness: the database answers within 2 s and has every migration this build needs. 503 otherwise, so load balancers route
 /// around this instance until it recovers.
 #[utoipa::path(
     get, path = "/api/health/ready", tag = "health",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "`service_unavailable`, with `Retry-After`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        ReadyProblems,
     )
 )]
 pub(crate) async fn ready(State(state): State<AppState>) -> ApiResult<axum::Json<Readiness>> {

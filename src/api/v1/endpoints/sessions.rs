@@ -7,13 +7,15 @@ use axum::routing::get;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
-use crate::api::error::ProblemDocument;
+use crate::api::error::responses::problem_responses;
 use crate::api::extractors::{AuthUser, Client};
 use crate::api::v1::schemas::SessionResponse;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(list).delete(sign_out_everywhere))
 }
+
+problem_responses!(ListProblems: Unauthenticated);
 
 /// List the caller's live sessions, oldest first.
 ///
@@ -22,8 +24,7 @@ pub fn router() -> Router<AppState> {
     get, path = "/api/v1/users/me/sessions", tag = "sessions", security(("bearer" = [])),
     responses(
         (status = 200, description = "Live sessions", body = Vec<SessionResponse>),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        ListProblems,
     )
 )]
 pub(crate) async fn list(
@@ -34,13 +35,14 @@ pub(crate) async fn list(
     Ok(axum::Json(sessions.into_iter().map(SessionResponse::from).collect()))
 }
 
+problem_responses!(SignOutEverywhereProblems: Unauthenticated);
+
 /// Sign out everywhere: every session and every access token issued so far, this one included.
 #[utoipa::path(
     delete, path = "/api/v1/users/me/sessions", tag = "sessions", security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out everywhere"),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        SignOutEverywhereProblems,
     )
 )]
 pub(crate) async fn sign_out_everywhere(

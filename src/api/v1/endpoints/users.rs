@@ -7,7 +7,7 @@ use axum::routing::get;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
-use crate::api::error::ProblemDocument;
+use crate::api::error::responses::problem_responses;
 use crate::api::extractors::{AuthUser, Client, Json};
 use crate::api::v1::schemas::{DeleteMeRequest, UpdateMeRequest, UserResponse};
 use crate::domain::CandidatePassword;
@@ -16,18 +16,26 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/me", get(me).patch(update_me).delete(delete_me))
 }
 
+problem_responses!(MeProblems: Unauthenticated);
+
 /// The caller's account.
 #[utoipa::path(
     get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     responses(
         (status = 200, description = "The account", body = UserResponse),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        MeProblems,
     )
 )]
 pub(crate) async fn me(AuthUser(caller): AuthUser) -> axum::Json<UserResponse> {
     axum::Json(UserResponse::from(&caller.user))
 }
+
+problem_responses!(UpdateMeProblems:
+    Unauthenticated,
+    ReauthenticationFailed,
+    EmailTaken,
+    ValidationFailed,
+);
 
 /// Change the name, email or password.
 ///
@@ -38,11 +46,7 @@ pub(crate) async fn me(AuthUser(caller): AuthUser) -> axum::Json<UserResponse> {
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "The updated account", body = UserResponse),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "`reauthentication_failed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 409, description = "`email_taken`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        UpdateMeProblems,
     )
 )]
 pub(crate) async fn update_me(
@@ -56,6 +60,8 @@ pub(crate) async fn update_me(
     Ok(axum::Json(UserResponse::from(&user)))
 }
 
+problem_responses!(DeleteMeProblems: Unauthenticated, ReauthenticationFailed, ValidationFailed);
+
 /// Delete the account for good: its sessions, refresh tokens and access tokens end at once and
 /// the email is free again.
 #[utoipa::path(
@@ -63,10 +69,7 @@ pub(crate) async fn update_me(
     request_body = DeleteMeRequest,
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "`unauthenticated`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 403, description = "`reauthentication_failed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
-        (status = "default", description = "Any other error", body = ProblemDocument, content_type = "application/problem+json"),
+        DeleteMeProblems,
     )
 )]
 pub(crate) async fn delete_me(
