@@ -11,7 +11,7 @@ use crate::core::clock::Clock;
 use crate::core::security::{PasswordHasher, Verification};
 use crate::domain::{
     AuthEventKind, CandidatePassword, EmailAddress, FullName, LinkPurpose, Password, StoredHash,
-    User, UserId, ValidationErrors,
+    User, UserId,
 };
 use crate::repositories::{NewUserRecord, PasswordChange, RepoError, UserChanges, UserRepository};
 
@@ -22,22 +22,25 @@ pub struct NewAccount {
     pub full_name: Option<FullName>,
 }
 
-/// Changes to one's own profile. Changing `email` or `password` requires `current_password`.
+/// Changes to one's own profile. A new email or password comes with the current password, so
+/// an update that lacks it cannot be built (the API edge refuses it).
 #[derive(Debug, Default)]
 pub struct ProfileUpdate {
     pub full_name: Option<Option<FullName>>,
+    pub credentials: Option<CredentialsChange>,
+}
+
+/// A new email and/or password, and the current password that authorises them.
+#[derive(Debug)]
+pub struct CredentialsChange {
     pub email: Option<EmailAddress>,
     pub password: Option<Password>,
-    pub current_password: Option<CandidatePassword>,
+    pub current_password: CandidatePassword,
 }
 
 impl ProfileUpdate {
-    fn is_sensitive(&self) -> bool {
-        self.email.is_some() || self.password.is_some()
-    }
-
     fn is_empty(&self) -> bool {
-        self.full_name.is_none() && !self.is_sensitive()
+        self.full_name.is_none() && self.credentials.is_none()
     }
 }
 
@@ -158,22 +161,16 @@ impl AccountService {
         if update.is_empty() {
             return Ok(caller.user.clone());
         }
-        if update.is_sensitive() {
-            let current = update.current_password.as_ref().ok_or_else(|| {
-                ValidationErrors::single(
-                    "current_password",
-                    "required",
-                    "current_password is required to change email or password",
-                )
-            })?;
-            self.reauthenticate(caller, current, client).await?;
-        }
-        // Asking for the address one already has changes nothing and sends nothing.
-        let update = ProfileUpdate {
-            email: update.email.filter(|email| *email != caller.user.email),
-            ..update
+        let (email, password) = match update.credentials {
+            Some(change) => {
+                self.reauthenticate(caller, &change.current_password, client).await?;
+                (change.email, change.password)
+            }
+            None => (None, None),
         };
-        let password = match &update.password {
+        // Asking for the address one already has changes nothing and sends nothing.
+        let email = email.filter(|email| *email != caller.user.email);
+        let password = match &password {
             Some(password) => Some(PasswordChange {
                 hash: self.hasher.hash(password).await?,
                 keep_session: Some(caller.session_id),
@@ -181,10 +178,10 @@ impl AccountService {
             None => None,
         };
         let password_changed = password.is_some();
-        let email_changed = update.email.is_some();
+        let email_changed = email.is_some();
         let mut changes =
             UserChanges { full_name: update.full_name, password, ..UserChanges::default() };
-        if let Some(new_email) = update.email {
+        if let Some(new_email) = email {
             self.email_change(&caller.user, new_email, &mut changes)?;
         }
         if password_changed {

@@ -1,9 +1,7 @@
-//! The errors services answer with, and who is asking.
-
-use std::net::IpAddr;
+//! The errors account and session operations answer with.
 
 use crate::core::security::HashError;
-use crate::domain::{SessionId, User, ValidationErrors};
+use crate::domain::ValidationErrors;
 use crate::repositories::RepoError;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,19 +48,4 @@ impl From<HashError> for AccountError {
     fn from(error: HashError) -> Self {
         Self::Internal(anyhow::Error::new(error).context("password hashing"))
     }
-}
-
-/// Where a request came from: recorded on sessions and in audit events.
-#[derive(Debug, Clone, Default)]
-pub struct ClientContext {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-}
-
-/// The caller behind a verified access token.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub user: User,
-    pub session_id: SessionId,
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::domain::{
     CandidatePassword, EmailAddress, FullName, Password, PasswordPolicy, User, ValidationErrors,
 };
-use crate::services::{NewAccount, ProfileUpdate, SessionView, SignedIn};
+use crate::services::{CredentialsChange, NewAccount, ProfileUpdate, SessionView, SignedIn};
 
 /// A new account. The email is canonicalised (trimmed, NFC, lowercased, IDNA domain); the
 /// password is NFKC-normalised and must be 12..=128 characters, not common, and must not
@@ -110,7 +110,22 @@ impl UpdateMeRequest {
         });
         let current_password = not_null(&mut errors, "current_password", self.current_password)
             .map(|raw| CandidatePassword::new(&raw));
-        errors.into_result(|| ProfileUpdate { full_name, email, password, current_password })
+        let changes_credentials = email.is_some() || password.is_some();
+        let credentials = match (changes_credentials, current_password) {
+            (false, _) => None,
+            (true, Some(current_password)) => {
+                Some(CredentialsChange { email, password, current_password })
+            }
+            (true, None) => {
+                errors.add(
+                    "current_password",
+                    "required",
+                    "current_password is required to change email or password",
+                );
+                None
+            }
+        };
+        errors.into_result(|| ProfileUpdate { full_name, credentials })
     }
 }
 
