@@ -30,6 +30,9 @@ pub struct SignedIn {
     pub session_id: SessionId,
     pub access_token: IssuedAccessToken,
     pub refresh_token: RefreshToken,
+    /// How long the session has left before its absolute expiry: the most a refresh-token
+    /// cookie may live.
+    pub session_remaining: Duration,
 }
 
 /// A session as its owner sees it in the list.
@@ -92,7 +95,8 @@ impl SessionService {
         let access_token = self.issue_access(&user, session_id, now)?;
         let kind = AuthEventKind::SigninSuccess;
         self.audit.record(kind, Some(user.id), Some(session_id), client).await;
-        Ok(SignedIn { user, session_id, access_token, refresh_token })
+        let session_remaining = self.policy.absolute;
+        Ok(SignedIn { user, session_id, access_token, refresh_token, session_remaining })
     }
 
     /// Rotates a refresh token. A token rotated moments ago (within the grace window) yields
@@ -114,10 +118,16 @@ impl SessionService {
                 self.reconsider_refused(&presented, &successor, now, client).await?
             }
         };
-        let user = self.active_user(user_id).await?;
+        let (user, session) = self
+            .users
+            .find_with_session(user_id, session_id)
+            .await?
+            .filter(|(user, _)| user.is_active)
+            .ok_or(AccountError::InvalidRefreshToken)?;
         let access_token = self.issue_access(&user, session_id, now)?;
         self.audit.record(AuthEventKind::Refresh, Some(user.id), Some(session_id), client).await;
-        Ok(SignedIn { user, session_id, access_token, refresh_token: successor })
+        let session_remaining = session.expires_at - now;
+        Ok(SignedIn { user, session_id, access_token, refresh_token: successor, session_remaining })
     }
 
     /// Decides what a refused rotation was: a racing duplicate inside the grace window (answer
@@ -179,6 +189,27 @@ impl SessionService {
             self.audit.record(AuthEventKind::Signout, user, session, client).await;
         }
         Ok(())
+    }
+
+    /// Ends one of the caller's other sessions (a lost phone, a shared computer). Its access
+    /// tokens fail here at once and its sockets close. `false` when `session` is not one of the
+    /// caller's live sessions, so nobody can probe for other users' session ids.
+    pub async fn end_session(
+        &self,
+        caller: &Authenticated,
+        session: SessionId,
+        client: &ClientContext,
+    ) -> Result<bool, AccountError> {
+        let (user, now) = (caller.user.id, self.clock.now());
+        let live = self.sessions.list_live(user, now).await?;
+        if !live.iter().any(|live| live.id == session) {
+            return Ok(false);
+        }
+        if self.sessions.revoke(session, now).await? {
+            self.session_revoked(user, session).await;
+            self.audit.record(AuthEventKind::Signout, Some(user), Some(session), client).await;
+        }
+        Ok(true)
     }
 
     /// Revokes every session and bumps the token version, so every access token issued so far
@@ -245,14 +276,6 @@ impl SessionService {
     async fn session_revoked(&self, user: UserId, session: SessionId) {
         let event = AccountEvent::SessionRevoked { session_id: session.as_uuid() };
         self.events.publish(event, user).await;
-    }
-
-    async fn active_user(&self, id: UserId) -> Result<User, AccountError> {
-        self.users
-            .find_by_id(id)
-            .await?
-            .filter(|user| user.is_active)
-            .ok_or(AccountError::InvalidRefreshToken)
     }
 
     fn new_token(&self, token: &RefreshToken, now: OffsetDateTime) -> NewRefreshToken {
