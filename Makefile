@@ -61,6 +61,14 @@ openapi: ## Regenerate src/api/v1/openapi.json from the code (a test fails when 
 fuzz-api: ## Contract-fuzz a release build with schemathesis on SQLite and Postgres (FUZZ_SECONDS=90)
 	scripts/fuzz-api.sh
 
+.PHONY: spa
+spa: ## Serve the example SPA (examples/spa) on http://localhost:5173; run Warren with the .env.example settings
+	python3 examples/spa/serve.py --port 5173
+
+.PHONY: e2e
+e2e: ## Browser tests: the example SPA against a release build in headless Chromium (screenshots in target/e2e/)
+	scripts/e2e.sh
+
 .PHONY: bench
 bench: ## Load-test a release build with wrk on SQLite and Postgres; writes benches/results.md
 	scripts/bench.sh
