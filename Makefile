@@ -64,6 +64,13 @@ fuzz-api: ## Contract-fuzz a release build with schemathesis on SQLite and Postg
 .PHONY: chaos
 chaos: ## Faults and scale-out (SPEC §14) against a release build: kill -9, full disk, Postgres cut, 3 instances
 	scripts/chaos.sh
+.PHONY: spa
+spa: ## Serve the example SPA (examples/spa) on http://localhost:5173; run Warren with the .env.example settings
+	python3 examples/spa/serve.py --port 5173
+
+.PHONY: e2e
+e2e: ## Browser tests: the example SPA against a release build in headless Chromium (screenshots in target/e2e/)
+	scripts/e2e.sh
 
 .PHONY: bench
 bench: ## Load-test a release build with wrk on SQLite and Postgres; writes benches/results.md

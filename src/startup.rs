@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowCredentials, AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -238,6 +238,7 @@ fn build_state(
         avatars: Arc::new(avatars),
         events,
         allowed_origins: settings.cors.allowed_origins.clone().into(),
+        refresh_cookie: auth.refresh_cookie,
         export,
         keys,
         database,
@@ -334,7 +335,8 @@ pub fn with_layers(routes: Router, settings: &Settings) -> Router {
 }
 
 /// Exact-origin CORS: only configured origins are echoed, preflights are answered before any
-/// authentication runs, and there is never a wildcard.
+/// authentication runs, and there is never a wildcard. In cookie mode the allowlisted origins,
+/// and only they, may send credentials (the refresh cookie).
 fn cors(settings: &Settings) -> CorsLayer {
     let origins: Vec<HeaderValue> = settings
         .cors
@@ -342,9 +344,12 @@ fn cors(settings: &Settings) -> CorsLayer {
         .iter()
         .filter_map(|origin| HeaderValue::from_str(origin).ok())
         .collect();
+    let credentialed = if settings.auth.refresh_cookie { origins.clone() } else { Vec::new() };
+    let credentials = AllowCredentials::predicate(move |origin, _| credentialed.contains(origin));
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_credentials(credentials)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
         .max_age(Duration::from_secs(600))

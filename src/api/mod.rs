@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;
+pub mod refresh_cookie;
 pub mod state;
 pub mod v1;
 

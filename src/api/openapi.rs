@@ -26,7 +26,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         auth::sign_up, auth::sign_in, auth::refresh, auth::sign_out,
         users::me, users::update_me, users::delete_me,
         export::export,
-        sessions::list, sessions::sign_out_everywhere,
+        sessions::list, sessions::sign_out_everywhere, sessions::end_one,
         email::verify_email, email::resend_verification, email::forgot_password,
         email::reset_password, email::confirm_email_change,
         avatars::upload, avatars::remove, avatars::serve,

@@ -20,6 +20,8 @@ pub struct AppState {
     pub events: Arc<Events>,
     /// `cors.allowed_origins`: the only `Origin`s an event socket may come from.
     pub allowed_origins: Arc<[String]>,
+    /// `auth.refresh_cookie`: allowlisted browser origins get the refresh token as a cookie.
+    pub refresh_cookie: bool,
     pub export: Arc<ExportService>,
     pub keys: Arc<KeyRing>,
     pub database: Database,

@@ -55,6 +55,7 @@ fn summary(settings: &Settings) -> Vec<(&'static str, String)> {
             ),
         ),
         ("cors origins", listed(&settings.cors.allowed_origins)),
+        ("refresh cookie", refresh_transport(auth.refresh_cookie).to_owned()),
         ("trusted proxies", listed(&proxies)),
         ("rate limits", rate_limits(settings)),
         ("email", settings.email.describe(&settings.data_dir, auth.require_verified_email)),
@@ -63,6 +64,14 @@ fn summary(settings: &Settings) -> Vec<(&'static str, String)> {
             format!("{:?}, level {}", settings.log_format(), settings.log.level).to_lowercase(),
         ),
     ]
+}
+
+fn refresh_transport(cookie: bool) -> &'static str {
+    if cookie {
+        "on: allowlisted browser origins get __Host-warren_refresh, other clients the body"
+    } else {
+        "off: refresh tokens travel in the body"
+    }
 }
 
 fn listed(items: &[String]) -> String {

@@ -30,6 +30,9 @@ pub struct SignedIn {
     pub session_id: SessionId,
     pub access_token: IssuedAccessToken,
     pub refresh_token: RefreshToken,
+    /// How long the session has left before its absolute expiry: the most a refresh-token
+    /// cookie may live.
+    pub session_remaining: Duration,
 }
 
 /// A session as its owner sees it in the list.
@@ -92,7 +95,8 @@ impl SessionService {
         let access_token = self.issue_access(&user, session_id, now)?;
         let kind = AuthEventKind::SigninSuccess;
         self.audit.record(kind, Some(user.id), Some(session_id), client).await;
-        Ok(SignedIn { user, session_id, access_token, refresh_token })
+        let session_remaining = self.policy.absolute;
+        Ok(SignedIn { user, session_id, access_token, refresh_token, session_remaining })
     }
 
     /// Rotates a refresh token. A token rotated moments ago (within the grace window) yields
@@ -114,10 +118,16 @@ impl SessionService {
                 self.reconsider_refused(&presented, &successor, now, client).await?
             }
         };
-        let user = self.active_user(user_id).await?;
+        let (user, session) = self
+            .users
+            .find_with_session(user_id, session_id)
+            .await?
+            .filter(|(user, _)| user.is_active)
+            .ok_or(AccountError::InvalidRefreshToken)?;
         let access_token = self.issue_access(&user, session_id, now)?;
         self.audit.record(AuthEventKind::Refresh, Some(user.id), Some(session_id), client).await;
-        Ok(SignedIn { user, session_id, access_token, refresh_token: successor })
+        let session_remaining = session.expires_at - now;
+        Ok(SignedIn { user, session_id, access_token, refresh_token: successor, session_remaining })
     }
 
     /// Decides what a refused rotation was: a racing duplicate inside the grace window (answer
@@ -165,20 +175,49 @@ impl SessionService {
         presented: &str,
         client: &ClientContext,
     ) -> Result<(), AccountError> {
-        let Some(token) = RefreshToken::parse(presented) else {
-            return Ok(());
-        };
-        let Some(state) = self.sessions.find_refresh_token(&token.hash()).await? else {
-            return Ok(());
-        };
-        // Only the signout that ended the session is audited: replaying a spent token must
-        // not be a way to write rows.
-        if self.sessions.revoke(state.session_id, self.clock.now()).await? {
+        let token = RefreshToken::parse(presented).ok_or(AccountError::InvalidRefreshToken)?;
+        let now = self.clock.now();
+        // Like refresh (SPEC §4): only a token that could still be exchanged ends its session;
+        // an unknown, expired, spent or revoked one, or an inactive account's, is a 401.
+        let state = self
+            .sessions
+            .find_refresh_token(&token.hash())
+            .await?
+            .filter(|state| state.is_usable(now))
+            .ok_or(AccountError::InvalidRefreshToken)?;
+        self.users
+            .find_by_id(state.user_id)
+            .await?
+            .filter(|user| user.is_active)
+            .ok_or(AccountError::InvalidRefreshToken)?;
+        // Two signouts racing with one token: only the one that ended the session is audited.
+        if self.sessions.revoke(state.session_id, now).await? {
             self.session_revoked(state.user_id, state.session_id).await;
             let (user, session) = (Some(state.user_id), Some(state.session_id));
             self.audit.record(AuthEventKind::Signout, user, session, client).await;
         }
         Ok(())
+    }
+
+    /// Ends one of the caller's other sessions (a lost phone, a shared computer). Its access
+    /// tokens fail here at once and its sockets close. `false` when `session` is not one of the
+    /// caller's live sessions, so nobody can probe for other users' session ids.
+    pub async fn end_session(
+        &self,
+        caller: &Authenticated,
+        session: SessionId,
+        client: &ClientContext,
+    ) -> Result<bool, AccountError> {
+        let (user, now) = (caller.user.id, self.clock.now());
+        let live = self.sessions.list_live(user, now).await?;
+        if !live.iter().any(|live| live.id == session) {
+            return Ok(false);
+        }
+        if self.sessions.revoke(session, now).await? {
+            self.session_revoked(user, session).await;
+            self.audit.record(AuthEventKind::Signout, Some(user), Some(session), client).await;
+        }
+        Ok(true)
     }
 
     /// Revokes every session and bumps the token version, so every access token issued so far
@@ -245,14 +284,6 @@ impl SessionService {
     async fn session_revoked(&self, user: UserId, session: SessionId) {
         let event = AccountEvent::SessionRevoked { session_id: session.as_uuid() };
         self.events.publish(event, user).await;
-    }
-
-    async fn active_user(&self, id: UserId) -> Result<User, AccountError> {
-        self.users
-            .find_by_id(id)
-            .await?
-            .filter(|user| user.is_active)
-            .ok_or(AccountError::InvalidRefreshToken)
     }
 
     fn new_token(&self, token: &RefreshToken, now: OffsetDateTime) -> NewRefreshToken {

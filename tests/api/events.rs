@@ -63,16 +63,7 @@ async fn a_signout_elsewhere_is_reported_as_session_revoked(app: TestApp) {
 
     let revoked = next_frame(&mut socket).await;
     assert_eq!(revoked["type"], "session_revoked");
-    let sessions: Value = app
-        .client
-        .get(app.url("/api/v1/users/me/sessions"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let sessions = app.sessions(&token).await;
     assert_eq!(sessions.as_array().map(Vec::len), Some(1), "only this session is left");
     assert_ne!(revoked["session_id"], sessions[0]["id"]);
     round_trip(&mut socket).await;

@@ -344,6 +344,19 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `GET /users/me/sessions`, asserted to succeed.
+    pub async fn sessions(&self, token: &str) -> Value {
+        let response = self
+            .client
+            .get(self.url("/api/v1/users/me/sessions"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
     pub async fn patch_me(&self, token: &str, body: &Value) -> Response {
         self.client
             .patch(self.url("/api/v1/users/me"))

@@ -31,6 +31,7 @@ mod migrations;
 mod openapi;
 mod outbox;
 mod proxy;
+mod refresh_cookie;
 mod security;
 mod security_review;
 mod sessions;

@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::Duration;
+use warren::domain::UserId;
 
 use crate::helpers::{TestApp, TestUser, assert_problem, both_backends};
 
@@ -188,12 +189,51 @@ async fn signout_revokes_that_session_only(app: TestApp) {
 }
 both_backends!(signout_revokes_that_session_only);
 
-async fn signout_with_an_unknown_token_is_still_204(app: TestApp) {
-    let response =
-        app.post_json("/api/v1/auth/signout", &json!({"refresh_token": "wrt_nothing"})).await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+async fn signout_refused(app: &TestApp, refresh_token: &str) {
+    let body = json!({"refresh_token": refresh_token});
+    let response = app.post_json("/api/v1/auth/signout", &body).await;
+    assert_problem(response, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
 }
-both_backends!(signout_with_an_unknown_token_is_still_204);
+
+async fn signout_with_a_malformed_or_unknown_token_is_401_and_ends_nothing(app: TestApp) {
+    let user = signed_up(&app).await;
+    let live = app.signin_body(&user, "live").await;
+    let unknown = format!("wrt_{}", "A".repeat(43));
+    assert_eq!(unknown.len(), field(&live, "refresh_token").len(), "shaped like a real token");
+
+    signout_refused(&app, "wrt_nothing").await;
+    signout_refused(&app, &unknown).await;
+
+    refreshed(&app, field(&live, "refresh_token")).await;
+}
+both_backends!(signout_with_a_malformed_or_unknown_token_is_401_and_ends_nothing);
+
+async fn signout_with_a_spent_or_revoked_token_is_401(app: TestApp) {
+    let user = signed_up(&app).await;
+    let first = app.signin_body(&user, "tab").await;
+    let second = refreshed(&app, field(&first, "refresh_token")).await;
+    app.clock.advance(Duration::seconds(11)); // past the reuse grace
+
+    signout_refused(&app, field(&first, "refresh_token")).await;
+    let body = json!({"refresh_token": field(&second, "refresh_token")});
+    let response = app.post_json("/api/v1/auth/signout", &body).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT, "the spent token ended nothing");
+    signout_refused(&app, field(&second, "refresh_token")).await;
+}
+both_backends!(signout_with_a_spent_or_revoked_token_is_401);
+
+async fn signout_of_a_deactivated_account_is_401(app: TestApp) {
+    let user = signed_up(&app).await;
+    let body = app.signin_body(&user, "here").await;
+    let id = field(&body["user"], "id").parse().expect("a user id");
+    let users = &app.database.repositories().users;
+    let now = time::OffsetDateTime::now_utc();
+    let deactivated = users.set_active(UserId::from_uuid(id), false, now).await.expect("update");
+    assert!(deactivated.is_some(), "the account exists");
+
+    signout_refused(&app, field(&body, "refresh_token")).await;
+}
+both_backends!(signout_of_a_deactivated_account_is_401);
 
 async fn the_session_list_shows_live_sessions_and_marks_the_current_one(app: TestApp) {
     let user = signed_up(&app).await;
@@ -273,19 +313,6 @@ async fn deleting_the_account_ends_every_session(app: TestApp) {
     refresh_refused(&app, field(&body, "refresh_token")).await;
 }
 both_backends!(deleting_the_account_ends_every_session);
-
-async fn signout_with_a_well_formed_but_unknown_token_is_204_and_ends_nothing(app: TestApp) {
-    let user = signed_up(&app).await;
-    let live = app.signin_body(&user, "live").await;
-    let unknown = format!("wrt_{}", "A".repeat(43));
-    assert_eq!(unknown.len(), field(&live, "refresh_token").len(), "shaped like a real token");
-
-    let response = app.post_json("/api/v1/auth/signout", &json!({"refresh_token": unknown})).await;
-
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    refreshed(&app, field(&live, "refresh_token")).await;
-}
-both_backends!(signout_with_a_well_formed_but_unknown_token_is_204_and_ends_nothing);
 
 async fn sessions_past_their_idle_expiry_are_hidden_from_the_list(app: TestApp) {
     let user = signed_up(&app).await;

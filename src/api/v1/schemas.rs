@@ -129,12 +129,15 @@ impl UpdateMeRequest {
     }
 }
 
-/// `POST /auth/refresh` and `POST /auth/signout`.
-#[derive(Debug, Deserialize, ToSchema)]
+/// `POST /auth/refresh` and `POST /auth/signout`. A browser in cookie mode sends `{}` (or no
+/// body) and its `__Host-warren_refresh` cookie instead.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "wrt_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}))]
 pub struct RefreshTokenRequest {
-    pub refresh_token: String,
+    /// Required unless the request carries the refresh cookie from an allowlisted `Origin`.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -227,9 +230,11 @@ pub struct TokenResponse {
     /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: u64,
-    /// Opaque, single use: exchange it at `/auth/refresh` for the next one.
+    /// Opaque, single use: exchange it at `/auth/refresh` for the next one. Absent when it was
+    /// set as the `__Host-warren_refresh` cookie instead (`auth.refresh_cookie`, browsers).
     #[schema(example = "wrt_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
-    pub refresh_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 impl From<SignedIn> for TokenResponse {
@@ -239,7 +244,7 @@ impl From<SignedIn> for TokenResponse {
             access_token: signed_in.access_token.token,
             token_type: "bearer",
             expires_in: signed_in.access_token.expires_in,
-            refresh_token: signed_in.refresh_token.expose().to_owned(),
+            refresh_token: Some(signed_in.refresh_token.expose().to_owned()),
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct AuthSettings {
     pub verification_key_files: Vec<PathBuf>,
     /// Signin with the right password but an unverified address answers 403.
     pub require_verified_email: bool,
+    /// Browsers on an allowlisted origin get the refresh token as an `HttpOnly` cookie instead
+    /// of in the body, out of reach of the page's scripts.
+    pub refresh_cookie: bool,
 }
 
 impl Default for AuthSettings {
@@ -43,6 +46,7 @@ impl Default for AuthSettings {
             signing_key_file: None,
             verification_key_files: Vec::new(),
             require_verified_email: false,
+            refresh_cookie: false,
         }
     }
 }

@@ -2,13 +2,15 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 
 use crate::api::AppState;
 use crate::api::error::ApiResult;
 use crate::api::error::responses::problem_responses;
 use crate::api::extractors::{AuthUser, Client, Json};
+use crate::api::refresh_cookie::{RequestOrigin, ended_response};
 use crate::api::v1::schemas::{DeleteMeRequest, UpdateMeRequest, UserResponse};
 use crate::domain::CandidatePassword;
 
@@ -68,7 +70,9 @@ problem_responses!(DeleteMeProblems: Unauthenticated, ReauthenticationFailed, Va
     delete, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     request_body = DeleteMeRequest,
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Deleted", headers(
+            ("Set-Cookie" = String, description = "`__Host-warren_refresh=; Max-Age=0; …` in cookie mode"),
+        )),
         DeleteMeProblems,
     )
 )]
@@ -76,9 +80,11 @@ pub(crate) async fn delete_me(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
     Client(client): Client,
+    origin: RequestOrigin,
+    headers: HeaderMap,
     Json(request): Json<DeleteMeRequest>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let password = CandidatePassword::new(&request.current_password);
     state.accounts.delete_account(&caller, &password, &client).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(ended_response(&state, origin, &headers))
 }
