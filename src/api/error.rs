@@ -13,7 +13,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::ValidationErrors;
-use crate::services::{AccountError, AvatarError, TooManySockets};
+use crate::repositories::RepoError;
+use crate::services::{AccountError, AvatarError, EmailError, ExportError, TooManySockets};
 
 /// RFC 6750 §3.1: the challenge for a presented but unusable token.
 const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\", \
@@ -360,15 +361,39 @@ impl From<AccountError> for AppError {
             AccountError::EmailNotVerified => Self::EmailNotVerified,
             AccountError::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AccountError::Validation(errors) => Self::Validation(errors),
-            AccountError::Unavailable(cause) => {
-                // The whole chain: "the database is unavailable: … database or disk is full".
-                let cause = anyhow::Error::new(cause);
-                tracing::warn!(error = format!("{cause:#}"), "database unavailable; answered 503");
-                Self::Unavailable
-            }
+            AccountError::Unavailable(cause) => unavailable(cause),
             AccountError::Internal(cause) => Self::Internal(cause),
         }
     }
+}
+
+impl From<EmailError> for AppError {
+    fn from(error: EmailError) -> Self {
+        match error {
+            EmailError::InvalidToken => Self::InvalidToken,
+            EmailError::EmailTaken => Self::EmailTaken,
+            EmailError::Unavailable(cause) => unavailable(cause),
+            EmailError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<ExportError> for AppError {
+    fn from(error: ExportError) -> Self {
+        match error {
+            ExportError::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            ExportError::Unavailable(cause) => unavailable(cause),
+            ExportError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+/// A storage failure the client may retry: logged with its whole chain, answered 503.
+fn unavailable(cause: RepoError) -> AppError {
+    // "the database is unavailable: … database or disk is full".
+    let cause = anyhow::Error::new(cause);
+    tracing::warn!(error = format!("{cause:#}"), "database unavailable; answered 503");
+    AppError::Unavailable
 }
 
 impl From<AvatarError> for AppError {
@@ -376,7 +401,7 @@ impl From<AvatarError> for AppError {
         match error {
             AvatarError::InvalidImage(invalid) => Self::InvalidImage(invalid.0),
             AvatarError::Unauthenticated => Self::Unauthenticated,
-            AvatarError::Unavailable(cause) => AccountError::Unavailable(cause).into(),
+            AvatarError::Unavailable(cause) => unavailable(cause),
             AvatarError::Internal(cause) => Self::Internal(cause),
         }
     }

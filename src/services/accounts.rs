@@ -6,7 +6,7 @@ use super::email::{EmailService, Message};
 use super::events::{AccountEvent, Events};
 use super::sessions::{SessionService, SignedIn};
 use super::throttle::LoginThrottle;
-use super::{AccountError, AuditLog, Authenticated, ClientContext};
+use super::{AccountError, AuditLog, Authenticated, ClientContext, ThrottleError};
 use crate::core::clock::Clock;
 use crate::core::security::{PasswordHasher, Verification};
 use crate::domain::{
@@ -114,10 +114,10 @@ impl AccountService {
         client: &ClientContext,
     ) -> Result<SignedIn, AccountError> {
         if let Err(error) = self.throttle.reserve(email, self.clock.now()).await {
-            if matches!(error, AccountError::Throttled { .. }) {
+            if matches!(error, ThrottleError::Throttled { .. }) {
                 self.audit.record(AuthEventKind::SigninThrottled, None, None, client).await;
             }
-            return Err(error);
+            return Err(error.into());
         }
         let credentials = self.users.find_credentials_by_email(email).await?;
         let stored = credentials.as_ref().map(|c| &c.password_hash);
@@ -286,11 +286,11 @@ impl AccountService {
     ) -> Result<(), AccountError> {
         let email = &caller.user.email;
         if let Err(error) = self.throttle.reserve(email, self.clock.now()).await {
-            if matches!(error, AccountError::Throttled { .. }) {
+            if matches!(error, ThrottleError::Throttled { .. }) {
                 let (user, session) = (Some(caller.user.id), Some(caller.session_id));
                 self.audit.record(AuthEventKind::SigninThrottled, user, session, client).await;
             }
-            return Err(error);
+            return Err(error.into());
         }
         let credentials = self.users.find_credentials_by_id(caller.user.id).await?;
         let stored = credentials.as_ref().map(|c| &c.password_hash);

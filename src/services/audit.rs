@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::ClientContext;
 use crate::core::clock::Clock;
 use crate::domain::{AuthEvent, AuthEventKind, SessionId, UserId};
-use crate::repositories::AuditRepository;
+use crate::repositories::{AuditRepository, RepoError};
 
 #[derive(Debug)]
 pub struct AuditLog {
@@ -49,7 +49,7 @@ impl AuditLog {
         }
     }
 
-    pub async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, super::AccountError> {
-        Ok(self.events.for_user(user).await?)
+    pub async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, RepoError> {
+        self.events.for_user(user).await
     }
 }

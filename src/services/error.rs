@@ -1,6 +1,7 @@
-//! The errors account and session operations answer with.
+//! The errors account operations answer with, and how every service's error enum takes
+//! storage and hashing failures (`storage_failures!`).
 
-use crate::core::security::HashError;
+use super::{EmailError, ThrottleError};
 use crate::domain::ValidationErrors;
 use crate::repositories::RepoError;
 
@@ -34,18 +35,48 @@ pub enum AccountError {
     Internal(#[from] anyhow::Error),
 }
 
-impl From<RepoError> for AccountError {
-    fn from(error: RepoError) -> Self {
-        if error.is_transient() {
-            Self::Unavailable(error)
-        } else {
-            Self::Internal(anyhow::Error::new(error).context("storage"))
+/// Gives a service error enum with `Unavailable(RepoError)` and `Internal(anyhow::Error)`
+/// variants the two conversions every service needs: a transient storage failure is
+/// `Unavailable` (the client sees 503 and retries), anything else `Internal`.
+macro_rules! storage_failures {
+    ($error:ident) => {
+        impl From<$crate::repositories::RepoError> for $error {
+            fn from(error: $crate::repositories::RepoError) -> Self {
+                if error.is_transient() {
+                    Self::Unavailable(error)
+                } else {
+                    Self::Internal(anyhow::Error::new(error).context("storage"))
+                }
+            }
+        }
+
+        impl From<$crate::core::security::HashError> for $error {
+            fn from(error: $crate::core::security::HashError) -> Self {
+                Self::Internal(anyhow::Error::new(error).context("password hashing"))
+            }
+        }
+    };
+}
+pub(crate) use storage_failures;
+
+storage_failures!(AccountError);
+
+impl From<ThrottleError> for AccountError {
+    fn from(error: ThrottleError) -> Self {
+        match error {
+            ThrottleError::Throttled { retry_after_secs } => Self::Throttled { retry_after_secs },
+            ThrottleError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }
 
-impl From<HashError> for AccountError {
-    fn from(error: HashError) -> Self {
-        Self::Internal(anyhow::Error::new(error).context("password hashing"))
+impl From<EmailError> for AccountError {
+    fn from(error: EmailError) -> Self {
+        match error {
+            EmailError::InvalidToken => Self::InvalidToken,
+            EmailError::EmailTaken => Self::EmailTaken,
+            EmailError::Unavailable(cause) => Self::Unavailable(cause),
+            EmailError::Internal(cause) => Self::Internal(cause),
+        }
     }
 }

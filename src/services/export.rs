@@ -10,6 +10,30 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::{AccountError, AuditLog, Authenticated, SessionService, SessionView};
+use crate::repositories::RepoError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The caller exported too often.
+    #[error("too many exports; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error("the database is unavailable")]
+    Unavailable(#[source] RepoError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+super::error::storage_failures!(ExportError);
+
+impl From<AccountError> for ExportError {
+    /// Listing the caller's sessions can only fail in storage.
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Unavailable(cause) => Self::Unavailable(cause),
+            other => Self::Internal(anyhow::Error::new(other).context("list sessions")),
+        }
+    }
+}
 use crate::domain::{AuthEvent, User, UserId};
 
 /// Exports one account may take at once, then one more per [`EXPORT_REFILL`].
@@ -42,20 +66,20 @@ impl ExportService {
     }
 
     /// The caller's data; `Throttled` once they exported too often.
-    pub async fn export(&self, caller: &Authenticated) -> Result<AccountExport, AccountError> {
+    pub async fn export(&self, caller: &Authenticated) -> Result<AccountExport, ExportError> {
         self.admit(caller.user.id)?;
         let sessions = self.sessions.list(caller).await?;
         let events = self.audit.for_user(caller.user.id).await?;
         Ok(AccountExport { user: caller.user.clone(), sessions, events })
     }
 
-    fn admit(&self, user: UserId) -> Result<(), AccountError> {
+    fn admit(&self, user: UserId) -> Result<(), ExportError> {
         if self.limiter.len() > TRACKED_ACCOUNTS {
             self.limiter.retain_recent();
         }
         self.limiter.check_key(&user).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            AccountError::Throttled { retry_after_secs: wait.as_secs().max(1) }
+            ExportError::Throttled { retry_after_secs: wait.as_secs().max(1) }
         })
     }
 }

@@ -11,9 +11,19 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::AccountError;
 use crate::domain::{BackoffPolicy, EmailAddress};
-use crate::repositories::{Reservation, ThrottleRepository};
+use crate::repositories::{RepoError, Reservation, ThrottleRepository};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ThrottleError {
+    /// Too many failed password checks for this email; the same whether or not it has an
+    /// account.
+    #[error("too many failed attempts; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    /// Any storage failure: the attempt could not be counted, so none is allowed.
+    #[error("the backoff could not be read or written")]
+    Unavailable(#[from] RepoError),
+}
 
 #[derive(Debug)]
 pub struct LoginThrottle {
@@ -31,23 +41,23 @@ impl LoginThrottle {
         &self,
         email: &EmailAddress,
         now: OffsetDateTime,
-    ) -> Result<(), AccountError> {
+    ) -> Result<(), ThrottleError> {
         match self.repository.reserve(email, now, &self.policy).await? {
             Reservation::Granted => Ok(()),
             Reservation::Locked { until } => {
                 let remaining = (until - now).whole_seconds().max(1);
-                Err(AccountError::Throttled { retry_after_secs: remaining.unsigned_abs() })
+                Err(ThrottleError::Throttled { retry_after_secs: remaining.unsigned_abs() })
             }
         }
     }
 
     /// A completed signin: forgets every failure.
-    pub async fn succeeded(&self, email: &EmailAddress) -> Result<(), AccountError> {
+    pub async fn succeeded(&self, email: &EmailAddress) -> Result<(), ThrottleError> {
         Ok(self.repository.clear(email).await?)
     }
 
     /// A successful re-authentication: gives its own attempt back without clearing the count.
-    pub async fn released(&self, email: &EmailAddress) -> Result<(), AccountError> {
+    pub async fn released(&self, email: &EmailAddress) -> Result<(), ThrottleError> {
         Ok(self.repository.release(email, &self.policy).await?)
     }
 }

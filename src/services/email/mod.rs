@@ -17,13 +17,30 @@ pub use templates::{Message, Templates};
 pub use transport::MailTransport;
 
 use super::events::{AccountEvent, Events};
-use super::{AccountError, AuditLog, Authenticated, ClientContext};
+use super::{AuditLog, Authenticated, ClientContext};
 use crate::core::clock::Clock;
 use crate::core::config::EmailSettings;
 use crate::domain::{
     AuthEventKind, EmailAddress, LinkPurpose, NewLink, OutgoingMail, User, UserId,
 };
 use crate::repositories::{EmailRepository, LinkUse, PasswordReset, RepoError, UserRepository};
+
+/// What the email flows answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum EmailError {
+    /// A bad, used, expired, superseded or wrong-purpose link token: all alike.
+    #[error("the link is invalid or has expired")]
+    InvalidToken,
+    /// The new address of an email change was taken meanwhile.
+    #[error("the email address is already registered")]
+    EmailTaken,
+    #[error("the database is unavailable")]
+    Unavailable(#[source] RepoError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+super::error::storage_failures!(EmailError);
 
 #[derive(Debug)]
 pub struct EmailService {
@@ -90,7 +107,7 @@ impl EmailService {
         user: UserId,
         purpose: LinkPurpose,
         address: &EmailAddress,
-    ) -> Result<LinkUse, AccountError> {
+    ) -> anyhow::Result<LinkUse> {
         let (template, ttl) = match purpose {
             LinkPurpose::VerifyEmail => {
                 (&self.settings.links.verify_email, self.settings.verify_ttl_secs)
@@ -124,8 +141,8 @@ impl EmailService {
         &self,
         message: Message<'_>,
         recipient: Option<String>,
-    ) -> Result<OutgoingMail, AccountError> {
-        Ok(self.templates.render(message, recipient).context("render an email")?)
+    ) -> anyhow::Result<OutgoingMail> {
+        self.templates.render(message, recipient).context("render an email")
     }
 
     /// `POST /users/me/verify-email`: a new verification link, unless already verified or one
@@ -134,7 +151,7 @@ impl EmailService {
         &self,
         caller: &Authenticated,
         client: &ClientContext,
-    ) -> Result<(), AccountError> {
+    ) -> Result<(), EmailError> {
         let user = &caller.user;
         if user.email_verified {
             return Ok(());
@@ -162,7 +179,7 @@ impl EmailService {
         &self,
         email: &EmailAddress,
         client: &ClientContext,
-    ) -> Result<(), AccountError> {
+    ) -> Result<(), EmailError> {
         let user = self.users.find_credentials_by_email(email).await?.map(|c| c.user);
         let Some(user) = user.filter(|user| user.is_active) else {
             return Ok(());
@@ -175,7 +192,7 @@ impl EmailService {
     }
 
     /// Stores a link to the user's address and queues it, within the resend interval's limit.
-    async fn issue(&self, user: &User, purpose: LinkPurpose) -> Result<bool, AccountError> {
+    async fn issue(&self, user: &User, purpose: LinkPurpose) -> Result<bool, EmailError> {
         let LinkUse { link, mail } = self.link(user.id, purpose, &user.email)?;
         let now = self.clock.now();
         let quiet_since = now - seconds(self.settings.resend_interval_secs);
@@ -191,9 +208,9 @@ impl EmailService {
         &self,
         token: &str,
         client: &ClientContext,
-    ) -> Result<User, AccountError> {
+    ) -> Result<User, EmailError> {
         let user = self.outbox.verify_email(&links::hash(token), self.clock.now()).await?;
-        let user = user.ok_or(AccountError::InvalidToken)?;
+        let user = user.ok_or(EmailError::InvalidToken)?;
         self.audit.record(AuthEventKind::EmailVerified, Some(user.id), None, client).await;
         self.events.user_updated(user.id).await;
         Ok(user)
@@ -204,11 +221,11 @@ impl EmailService {
         &self,
         token: &str,
         hash: crate::domain::StoredHash,
-    ) -> Result<User, AccountError> {
+    ) -> Result<User, EmailError> {
         let notice = self.render(Message::PasswordChanged, None)?;
         let reset = PasswordReset { hash, notice };
         let user = self.outbox.reset_password(&links::hash(token), reset, self.clock.now()).await?;
-        let user = user.ok_or(AccountError::InvalidToken)?;
+        let user = user.ok_or(EmailError::InvalidToken)?;
         self.queued();
         // Every session was revoked and the token version bumped: sockets close 4401.
         self.events.publish(AccountEvent::CredentialsChanged, user.id).await;
@@ -220,13 +237,13 @@ impl EmailService {
         &self,
         token: &str,
         client: &ClientContext,
-    ) -> Result<User, AccountError> {
+    ) -> Result<User, EmailError> {
         let hash = links::hash(token);
         let now = self.clock.now();
         let notice = self.render(Message::EmailChanged, None)?;
         let user = match self.outbox.confirm_email_change(&hash, notice, now).await {
-            Err(RepoError::Conflict) => return Err(AccountError::EmailTaken),
-            other => other?.ok_or(AccountError::InvalidToken)?,
+            Err(RepoError::Conflict) => return Err(EmailError::EmailTaken),
+            other => other?.ok_or(EmailError::InvalidToken)?,
         };
         self.queued();
         self.audit.record(AuthEventKind::EmailChanged, Some(user.id), None, client).await;
