@@ -49,6 +49,14 @@ pub enum AppError {
     InvalidToken,
     #[error("the email address is not verified")]
     EmailNotVerified,
+    #[error("the two-factor code is wrong")]
+    InvalidMfaCode,
+    #[error("the mfa_token is invalid or has expired")]
+    InvalidMfaToken,
+    #[error("two-factor sign-in is already on")]
+    MfaAlreadyEnabled,
+    #[error("two-factor sign-in is not on")]
+    MfaNotEnabled,
     /// The upload is not an acceptable PNG, JPEG or WebP image; the reason is shown.
     #[error("the upload is not a usable image")]
     InvalidImage(&'static str),
@@ -227,6 +235,13 @@ impl AppError {
                 let (status, code, title, detail) = self.fixed_parts();
                 Problem::new(status, code, title, detail)
             }
+            Self::InvalidMfaCode
+            | Self::InvalidMfaToken
+            | Self::MfaAlreadyEnabled
+            | Self::MfaNotEnabled => {
+                let (status, code, title, detail) = self.mfa_parts();
+                Problem::new(status, code, title, detail)
+            }
         }
     }
 
@@ -284,6 +299,39 @@ impl AppError {
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", ""),
         }
     }
+
+    /// The two-factor sign-in problems (SPEC §15).
+    fn mfa_parts(&self) -> (StatusCode, &'static str, &'static str, &'static str) {
+        match self {
+            Self::InvalidMfaCode => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_mfa_code",
+                "Invalid two-factor code",
+                "the code is wrong, already used or malformed; use a current code from the \
+                 authenticator app or an unused recovery code",
+            ),
+            Self::InvalidMfaToken => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_mfa_token",
+                "Invalid MFA token",
+                "the mfa_token is unknown, used, expired or dead after too many wrong codes; \
+                 sign in again",
+            ),
+            Self::MfaAlreadyEnabled => (
+                StatusCode::CONFLICT,
+                "mfa_already_enabled",
+                "Two-factor sign-in already on",
+                "two-factor sign-in is already on; switch it off before enrolling again",
+            ),
+            Self::MfaNotEnabled => (
+                StatusCode::CONFLICT,
+                "mfa_not_enabled",
+                "Two-factor sign-in not on",
+                "two-factor sign-in is not on (or no enrolment is pending)",
+            ),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", ""),
+        }
+    }
 }
 
 impl From<ValidationErrors> for AppError {
@@ -302,6 +350,10 @@ impl From<AccountError> for AppError {
             AccountError::InvalidRefreshToken => Self::InvalidRefreshToken,
             AccountError::InvalidToken => Self::InvalidToken,
             AccountError::EmailNotVerified => Self::EmailNotVerified,
+            AccountError::InvalidMfaCode => Self::InvalidMfaCode,
+            AccountError::InvalidMfaToken => Self::InvalidMfaToken,
+            AccountError::MfaAlreadyEnabled => Self::MfaAlreadyEnabled,
+            AccountError::MfaNotEnabled => Self::MfaNotEnabled,
             AccountError::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AccountError::Validation(errors) => Self::Validation(errors),
             AccountError::Unavailable(cause) => {
@@ -343,7 +395,11 @@ impl IntoResponse for AppError {
         let mut response = problem.status.into_response();
         let headers = response.headers_mut();
         match self {
-            Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidRefreshToken => {
+            Self::Unauthenticated
+            | Self::InvalidCredentials
+            | Self::InvalidRefreshToken
+            | Self::InvalidMfaCode
+            | Self::InvalidMfaToken => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             Self::InvalidAccessToken => {

@@ -26,9 +26,10 @@ both_backends! {
         validation.set_audience(&[app.settings.auth.audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         let claims = jsonwebtoken::decode::<Value>(&token, &key, &validation).expect("verifies").claims;
-        for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver"] {
+        for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver", "amr"] {
             assert!(claims.get(claim).is_some(), "claim {claim} missing");
         }
+        assert_eq!(claims["amr"], serde_json::json!(["pwd"]), "a password signin");
     }
 
     async fn the_development_key_is_generated_once_and_reused(app: TestApp) {

@@ -10,7 +10,8 @@ use crate::api::error::ApiResult;
 use crate::api::error::ProblemDocument;
 use crate::api::extractors::{Client, Json};
 use crate::api::v1::schemas::{
-    RefreshTokenRequest, SigninRequest, SignupRequest, SignupResponse, TokenResponse, UserResponse,
+    RefreshTokenRequest, SigninRequest, SigninResponse, SignupRequest, SignupResponse,
+    TokenResponse, UserResponse,
 };
 
 /// The routes that take credentials, which get the stricter per-IP limit.
@@ -54,11 +55,14 @@ pub(crate) async fn sign_up(
 }
 
 /// Check credentials and open a session: returns an access token and a refresh token.
+///
+/// With two-factor sign-in on, the right password answers `mfa_required` with an `mfa_token`
+/// instead, and `/api/v1/auth/signin/mfa` completes the signin.
 #[utoipa::path(
     post, path = "/api/v1/auth/signin", tag = "auth",
     request_body = SigninRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 200, description = "Signed in, or (two-factor sign-in on) `mfa_required`", body = SigninResponse),
         (status = 401, description = "`invalid_credentials` (identical for unknown email, wrong password, inactive account)", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`", body = ProblemDocument, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: per-IP limit or per-account backoff", body = ProblemDocument, content_type = "application/problem+json"),
@@ -69,10 +73,10 @@ pub(crate) async fn sign_in(
     State(state): State<AppState>,
     Client(client): Client,
     Json(request): Json<SigninRequest>,
-) -> ApiResult<axum::Json<TokenResponse>> {
+) -> ApiResult<axum::Json<SigninResponse>> {
     let (email, password) = request.parse()?;
-    let signed_in = state.accounts.sign_in(&email, &password, &client).await?;
-    Ok(axum::Json(signed_in.into()))
+    let outcome = state.accounts.sign_in(&email, &password, &client).await?;
+    Ok(axum::Json(outcome.into()))
 }
 
 /// Exchange a refresh token for a new access token and the next refresh token. The presented
