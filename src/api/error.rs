@@ -231,18 +231,17 @@ impl AppError {
             | Self::ReauthenticationFailed
             | Self::EmailTaken
             | Self::InvalidToken
-            | Self::EmailNotVerified => {
-                let (status, code, title, detail) = self.fixed_parts();
-                Problem::new(status, code, title, detail)
-            }
-            Self::InvalidMfaCode
+            | Self::EmailNotVerified
+            | Self::InvalidMfaCode
             | Self::InvalidMfaToken
             | Self::MfaAlreadyEnabled
-            | Self::MfaNotEnabled => {
-                let (status, code, title, detail) = self.mfa_parts();
-                Problem::new(status, code, title, detail)
-            }
+            | Self::MfaNotEnabled => self.fixed_problem(),
         }
+    }
+
+    fn fixed_problem(&self) -> Problem {
+        let (status, code, title, detail) = self.fixed_parts();
+        Problem::new(status, code, title, detail)
     }
 
     /// Status, code, title and detail of the variants whose text never varies.
@@ -296,7 +295,7 @@ impl AppError {
                 "Email not verified",
                 "confirm your email address through the link sent to it, then sign in",
             ),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", ""),
+            _ => self.mfa_parts(),
         }
     }
 

@@ -242,85 +242,78 @@ async fn concurrent_uses_of_one_recovery_code_succeed_once(app: TestApp) {
 }
 both_backends!(concurrent_uses_of_one_recovery_code_succeed_once);
 
-async fn disabling_and_regenerating_need_the_password_and_a_code(app: TestApp) {
-    let enrolled = enrolled(&app).await;
-    let (token, totp) = (&enrolled.access_token, enrolled.totp());
-    let path = "/api/v1/users/me/mfa/recovery-codes";
-    let right_code = code_at(&totp, app.clock.now());
-    let body = |password: &str, code: &str| json!({"current_password": password, "code": code});
+const RECOVERY_CODES: &str = "/api/v1/users/me/mfa/recovery-codes";
+const TOTP: &str = "/api/v1/users/me/mfa/totp";
 
-    let wrong_password = send(
-        &app,
-        reqwest::Method::POST,
-        path,
-        token,
-        &body("not my password at all", &right_code),
-    )
-    .await;
-    assert_problem(wrong_password, StatusCode::FORBIDDEN, "reauthentication_failed").await;
+/// A change that needs the password and a code: regenerating (`POST`) or disabling (`DELETE`).
+async fn with_code(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    e: &Enrolled,
+    password: &str,
+    code: &str,
+) -> Response {
+    let body = json!({"current_password": password, "code": code});
+    send(app, method, path, &e.access_token, &body).await
+}
+
+async fn regenerating_needs_the_password_and_a_code_and_kills_the_old_codes(app: TestApp) {
+    let enrolled = enrolled(&app).await;
+    let (totp, password) = (enrolled.totp(), enrolled.user.password.clone());
+    let right = code_at(&totp, app.clock.now());
     let wrong = wrong_code(&totp, app.clock.now());
-    let wrong_code =
-        send(&app, reqwest::Method::POST, path, token, &body(&enrolled.user.password, &wrong))
+    let post = reqwest::Method::POST;
+
+    let bad_password =
+        with_code(&app, post.clone(), RECOVERY_CODES, &enrolled, "not my password at all", &right)
             .await;
-    assert_problem(wrong_code, StatusCode::UNAUTHORIZED, "invalid_mfa_code").await;
-    let regenerated =
-        send(&app, reqwest::Method::POST, path, token, &body(&enrolled.user.password, &right_code))
-            .await;
+    assert_problem(bad_password, StatusCode::FORBIDDEN, "reauthentication_failed").await;
+    let bad_code =
+        with_code(&app, post.clone(), RECOVERY_CODES, &enrolled, &password, &wrong).await;
+    assert_problem(bad_code, StatusCode::UNAUTHORIZED, "invalid_mfa_code").await;
+    let regenerated = with_code(&app, post, RECOVERY_CODES, &enrolled, &password, &right).await;
     assert_eq!(regenerated.status(), StatusCode::OK);
     let fresh: Value = regenerated.json().await.expect("json");
     let fresh = fresh["recovery_codes"].as_array().expect("codes").clone();
     assert_eq!(fresh.len(), 10);
-    let old =
-        second_step(&app, &mfa_token(&app, &enrolled.user).await, &enrolled.recovery_codes[0])
-            .await;
-    assert_problem(old, StatusCode::UNAUTHORIZED, "invalid_mfa_code").await;
-    assert_eq!(app.me(token).await.status(), StatusCode::OK, "no session or token revoked");
 
-    let totp_path = "/api/v1/users/me/mfa/totp";
-    let recovery = fresh[0].as_str().expect("code");
-    let missing = send(
-        &app,
-        reqwest::Method::DELETE,
-        totp_path,
-        token,
-        &json!({"current_password": enrolled.user.password}),
-    )
-    .await;
+    let token = mfa_token(&app, &enrolled.user).await;
+    let old = second_step(&app, &token, &enrolled.recovery_codes[0]).await;
+    assert_problem(old, StatusCode::UNAUTHORIZED, "invalid_mfa_code").await;
+    let new = second_step(&app, &token, fresh[0].as_str().expect("code")).await;
+    assert_eq!(new.status(), StatusCode::OK);
+    assert_eq!(app.me(&enrolled.access_token).await.status(), StatusCode::OK, "nothing revoked");
+}
+both_backends!(regenerating_needs_the_password_and_a_code_and_kills_the_old_codes);
+
+async fn disabling_needs_the_password_and_a_code_and_revokes_nothing(app: TestApp) {
+    let enrolled = enrolled(&app).await;
+    let (totp, password) = (enrolled.totp(), enrolled.user.password.clone());
+    let recovery = &enrolled.recovery_codes[0];
+    let delete = reqwest::Method::DELETE;
+
+    let body = json!({"current_password": password});
+    let missing = send(&app, delete.clone(), TOTP, &enrolled.access_token, &body).await;
     assert_problem(missing, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let no_code = send(
-        &app,
-        reqwest::Method::DELETE,
-        totp_path,
-        token,
-        &body(&enrolled.user.password, &wrong),
-    )
-    .await;
-    assert_problem(no_code, StatusCode::UNAUTHORIZED, "invalid_mfa_code").await;
-    let disabled = send(
-        &app,
-        reqwest::Method::DELETE,
-        totp_path,
-        token,
-        &body(&enrolled.user.password, recovery),
-    )
-    .await;
+    let bad_password =
+        with_code(&app, delete.clone(), TOTP, &enrolled, "not my password at all", recovery).await;
+    assert_problem(bad_password, StatusCode::FORBIDDEN, "reauthentication_failed").await;
+    let wrong = wrong_code(&totp, app.clock.now());
+    let bad_code = with_code(&app, delete.clone(), TOTP, &enrolled, &password, &wrong).await;
+    assert_problem(bad_code, StatusCode::UNAUTHORIZED, "invalid_mfa_code").await;
+    let disabled = with_code(&app, delete.clone(), TOTP, &enrolled, &password, recovery).await;
     assert_eq!(disabled.status(), StatusCode::NO_CONTENT);
 
-    let me: Value = app.me(token).await.json().await.expect("json");
+    let me: Value = app.me(&enrolled.access_token).await.json().await.expect("json");
     assert_eq!(me["mfa_enabled"], false, "and the token still works");
     let signin: Value = app.signin_body(&enrolled.user, "after").await;
     assert_eq!(amr_of(signin["access_token"].as_str().expect("single step")), json!(["pwd"]));
-    let again = send(
-        &app,
-        reqwest::Method::DELETE,
-        totp_path,
-        token,
-        &body(&enrolled.user.password, recovery),
-    )
-    .await;
+    let again =
+        with_code(&app, delete, TOTP, &enrolled, &password, &enrolled.recovery_codes[1]).await;
     assert_problem(again, StatusCode::CONFLICT, "mfa_not_enabled").await;
 }
-both_backends!(disabling_and_regenerating_need_the_password_and_a_code);
+both_backends!(disabling_needs_the_password_and_a_code_and_revokes_nothing);
 
 async fn a_pending_enrolment_leaves_signin_single_step(app: TestApp) {
     let (user, token) = app.signed_in_user().await;

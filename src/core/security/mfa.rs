@@ -2,9 +2,6 @@
 //! `totp-rs`, TOTP secrets sealed at rest with XChaCha20-Poly1305, and the key they are sealed
 //! with (`mfa.encryption_key`, or a development key generated into `data_dir`).
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -12,6 +9,7 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 use zeroize::Zeroizing;
 
+use super::keys::write_private_file;
 use crate::core::config::{Settings, format_mfa_key, parse_mfa_key};
 use crate::domain::UserId;
 
@@ -132,18 +130,9 @@ fn associated_data(user: UserId) -> Vec<u8> {
 fn generate_key_file(path: &Path) -> Result<(), MfaKeyError> {
     let mut key = Zeroizing::new([0u8; 32]);
     getrandom::fill(key.as_mut()).map_err(|e| MfaKeyError::Random(e.to_string()))?;
-    let write_error = |source| MfaKeyError::Write { path: path.to_owned(), source };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(write_error)?;
-    }
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(write_error)?;
     let line = Zeroizing::new(format!("{}\n", format_mfa_key(&key)));
-    file.write_all(line.as_bytes()).map_err(write_error)
+    write_private_file(path, line.as_bytes())
+        .map_err(|source| MfaKeyError::Write { path: path.to_owned(), source })
 }
 
 /// The RFC 6238 generator for one secret, labelled for authenticator apps.

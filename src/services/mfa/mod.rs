@@ -135,20 +135,20 @@ impl MfaService {
         client: &ClientContext,
     ) -> Result<CodeUsed, AccountError> {
         self.reserve(user, session, client).await?;
-        let used = match SecondFactor::parse(code) {
+        let accepted = match SecondFactor::parse(code) {
             Some(SecondFactor::Totp(code)) => self.use_totp(user, &code).await?,
             Some(SecondFactor::Recovery(code)) => self.use_recovery_code(user, &code).await?,
             None => None,
         };
-        let Some(used) = used else {
+        let Some(accepted) = accepted else {
             return Err(self.wrong_code(user.id, session, client).await);
         };
         self.throttle.released(&user.email).await?;
-        if used == CodeUsed::RecoveryCode {
+        if accepted == CodeUsed::RecoveryCode {
             let kind = AuthEventKind::MfaRecoveryCodeUsed;
             self.changed(user, session, kind, client).await;
         }
-        Ok(used)
+        Ok(accepted)
     }
 
     /// Switches MFA off (the caller checked password and code).
@@ -220,8 +220,8 @@ impl MfaService {
         let Some(step) = self.step_of(user, &enrolment.secret, code)? else {
             return Ok(None);
         };
-        let used = self.repository.use_step(user.id, step).await?;
-        Ok(used.then_some(CodeUsed::Totp))
+        let spent = self.repository.use_step(user.id, step).await?;
+        Ok(spent.then_some(CodeUsed::Totp))
     }
 
     async fn use_recovery_code(
@@ -230,8 +230,8 @@ impl MfaService {
         code: &RecoveryCode,
     ) -> Result<Option<CodeUsed>, AccountError> {
         let change = self.change(user, Message::RecoveryCodeUsed, &[])?;
-        let used = self.repository.use_recovery_code(change, &code.hash()).await?;
-        Ok(used.then_some(CodeUsed::RecoveryCode))
+        let spent = self.repository.use_recovery_code(change, &code.hash()).await?;
+        Ok(spent.then_some(CodeUsed::RecoveryCode))
     }
 
     /// Audits a refused code and answers it, the same whatever the reason.
