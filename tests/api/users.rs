@@ -32,10 +32,11 @@ both_backends! {
         assert_eq!(body["full_name"], user.full_name);
         let mut keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
         keys.sort_unstable();
-        // SPEC §3's user object, and never a hash.
-        let expected = ["avatar_url", "created_at", "email", "email_verified", "full_name", "id", "is_active", "pending_email", "updated_at"];
+        // SPEC §3's user object (with §15's mfa_enabled), and never a hash.
+        let expected = ["avatar_url", "created_at", "email", "email_verified", "full_name", "id", "is_active", "mfa_enabled", "pending_email", "updated_at"];
         assert_eq!(keys, expected);
         assert_eq!((body["email_verified"].clone(), body["pending_email"].clone()), (json!(false), Value::Null));
+        assert_eq!(body["mfa_enabled"], false);
     }
 
     async fn profile_update_changes_the_name_and_null_clears_it(app: TestApp) {

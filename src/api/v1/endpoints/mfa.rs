@@ -200,8 +200,9 @@ pub(crate) async fn regenerate_recovery_codes(
     Ok(axum::Json(codes.into()))
 }
 
-/// Complete a signin that answered `mfa_required`: the `mfa_token` and a second factor.
+/// Complete a signin that asked for a second factor.
 ///
+/// Send the `mfa_token` of the signin's `mfa_required` answer and a code.
 /// The `mfa_token` is single use, valid 5 minutes and dead after 5 wrong codes; wrong codes
 /// also count in the per-account backoff. The tokens' `amr` is `["pwd","otp"]`.
 #[utoipa::path(
