@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tower::ServiceExt;
 use warren::core::config::Settings;
 use warren::core::security::{AccessTokens, KeyRing, PasswordHasher};
-use warren::domain::{CandidatePassword, Password, PasswordPolicy, SessionId, UserId};
+use warren::domain::{Amr, CandidatePassword, Password, PasswordPolicy, SessionId, UserId};
 use warren::startup::Application;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -49,15 +49,15 @@ fn tokens(c: &mut Criterion) {
     let now = OffsetDateTime::now_utc();
     let (user, session) = (UserId::generate(), SessionId::generate());
     let mut group = c.benchmark_group("access_token");
-    group.bench_function("sign", |b| b.iter(|| tokens.issue(user, session, 0, now)));
+    group.bench_function("sign", |b| b.iter(|| tokens.issue(user, session, 0, Amr::Password, now)));
     group.bench_function("verify_first_sight", |b| {
         b.iter_batched(
-            || tokens.issue(user, session, 0, now).expect("token").token,
+            || tokens.issue(user, session, 0, Amr::Password, now).expect("token").token,
             |token| tokens.verify(&token, now),
             criterion::BatchSize::SmallInput,
         );
     });
-    let cached = tokens.issue(user, session, 0, now).expect("token").token;
+    let cached = tokens.issue(user, session, 0, Amr::Password, now).expect("token").token;
     group.bench_function("verify_cached", |b| b.iter(|| tokens.verify(&cached, now)));
     group.finish();
 }

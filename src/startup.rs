@@ -27,18 +27,18 @@ use crate::api::middleware::{
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
 use crate::api::v1::endpoints::{
-    auth, avatars, email, events, export, health, jwks, sessions, users,
+    auth, avatars, email, events, export, health, jwks, mfa, sessions, users,
 };
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::{AuthSettings, Settings};
-use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens};
+use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens, SecretBox};
 use crate::domain::BackoffPolicy;
 use crate::preflight;
 use crate::repositories::Database;
 use crate::services::{
     AccountService, AuditLog, AvatarService, Dispatcher, EmailService, Events, ExportService,
-    ImagePool, LoginThrottle, MailTransport, SessionPolicy, SessionService,
+    ImagePool, LoginThrottle, MailTransport, MfaService, SessionPolicy, SessionService,
 };
 
 /// How long a stopping instance waits for the email delivery in hand.
@@ -220,7 +220,19 @@ fn build_state(
         Arc::clone(&events),
         Arc::clone(&clock),
     );
-    let export = Arc::new(ExportService::new(Arc::clone(&sessions), Arc::clone(&audit)));
+    let mfa = Arc::new(MfaService::new(
+        repositories.mfa,
+        Arc::clone(&users),
+        SecretBox::load(settings).context("load the MFA encryption key")?,
+        settings.mfa.issuer.clone(),
+        LoginThrottle::new(Arc::clone(&repositories.throttles), BackoffPolicy::default()),
+        Arc::clone(&email),
+        Arc::clone(&audit),
+        Arc::clone(&clock),
+        Arc::clone(&events),
+    ));
+    let export =
+        Arc::new(ExportService::new(Arc::clone(&sessions), Arc::clone(&audit), Arc::clone(&mfa)));
     let accounts = AccountService::new(
         users,
         Arc::clone(&sessions),
@@ -230,9 +242,11 @@ fn build_state(
         Arc::clone(&email),
         clock,
         Arc::clone(&events),
+        Arc::clone(&mfa),
     );
     Ok(AppState {
         accounts: Arc::new(accounts),
+        mfa,
         sessions,
         email,
         avatars: Arc::new(avatars),
@@ -278,13 +292,15 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
         if limits.enabled { limit_per_ip(router, quota, Arc::clone(&trusted)) } else { Ok(router) }
     };
     let credentials =
-        per_ip(auth::credential_router().merge(email::credential_router()), credential_quota)?;
+        auth::credential_router().merge(email::credential_router()).merge(mfa::credential_router());
+    let credentials = per_ip(credentials, credential_quota)?;
     let api_v1 = Router::new()
         .nest("/auth", credentials.merge(auth::router()).merge(email::router()))
         .nest("/users", users::router())
         .nest("/users/me/sessions", sessions::router())
         .nest("/users/me/verify-email", email::me_router())
         .nest("/users/me/export", export::router())
+        .nest("/users/me/mfa", mfa::router())
         .merge(avatars::router(max_upload_bytes(settings)))
         .merge(events::router());
     let api_v1 = per_ip(api_v1, general_quota)?;

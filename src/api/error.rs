@@ -52,6 +52,14 @@ pub enum AppError {
     InvalidToken,
     #[error("the email address is not verified")]
     EmailNotVerified,
+    #[error("the two-factor code is wrong")]
+    InvalidMfaCode,
+    #[error("the mfa_token is invalid or has expired")]
+    InvalidMfaToken,
+    #[error("two-factor sign-in is already on")]
+    MfaAlreadyEnabled,
+    #[error("two-factor sign-in is not on")]
+    MfaNotEnabled,
     /// The upload is not an acceptable PNG, JPEG or WebP image; the reason is shown.
     #[error("the upload is not a usable image")]
     InvalidImage(&'static str),
@@ -112,11 +120,15 @@ pub enum ProblemKind {
     InvalidRefreshToken,
     ReauthenticationFailed,
     EmailNotVerified,
+    InvalidMfaCode,
+    InvalidMfaToken,
     OriginNotAllowed,
     NotFound,
     MethodNotAllowed,
     RequestTimeout,
     EmailTaken,
+    MfaAlreadyEnabled,
+    MfaNotEnabled,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
@@ -180,6 +192,12 @@ impl ProblemKind {
                 "Reauthentication failed", "current_password is incorrect", None),
             Self::EmailNotVerified => row(S::FORBIDDEN, "email_not_verified", "Email not verified",
                 "confirm your email address through the link sent to it, then sign in", None),
+            Self::InvalidMfaCode => row(S::UNAUTHORIZED, "invalid_mfa_code",
+                "Invalid two-factor code", "the code is wrong, already used or malformed; use a \
+                current code from the authenticator app or an unused recovery code", Challenge),
+            Self::InvalidMfaToken => row(S::UNAUTHORIZED, "invalid_mfa_token", "Invalid MFA token",
+                "the mfa_token is unknown, used, expired or dead after too many wrong codes; \
+                sign in again", Challenge),
             Self::OriginNotAllowed => row(S::FORBIDDEN, "origin_not_allowed", "Origin not allowed",
                 "this origin is not in cors.allowed_origins", None),
             Self::NotFound => row(S::NOT_FOUND, "not_found", "Not found",
@@ -190,6 +208,11 @@ impl ProblemKind {
                 "the request took too long and was abandoned", None),
             Self::EmailTaken => row(S::CONFLICT, "email_taken", "Email taken",
                 "an account with this email already exists", None),
+            Self::MfaAlreadyEnabled => row(S::CONFLICT, "mfa_already_enabled",
+                "Two-factor sign-in already on",
+                "two-factor sign-in is already on; switch it off before enrolling again", None),
+            Self::MfaNotEnabled => row(S::CONFLICT, "mfa_not_enabled", "Two-factor sign-in not on",
+                "two-factor sign-in is not on (or no enrolment is pending)", None),
             Self::PayloadTooLarge => row(S::PAYLOAD_TOO_LARGE, "payload_too_large",
                 "Payload too large", "the request body exceeds the size limit", None),
             Self::UnsupportedMediaType => row(S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
@@ -284,6 +307,10 @@ impl AppError {
             Self::EmailTaken => ProblemKind::EmailTaken,
             Self::InvalidToken => ProblemKind::InvalidToken,
             Self::EmailNotVerified => ProblemKind::EmailNotVerified,
+            Self::InvalidMfaCode => ProblemKind::InvalidMfaCode,
+            Self::InvalidMfaToken => ProblemKind::InvalidMfaToken,
+            Self::MfaAlreadyEnabled => ProblemKind::MfaAlreadyEnabled,
+            Self::MfaNotEnabled => ProblemKind::MfaNotEnabled,
             Self::InvalidImage(_) => ProblemKind::InvalidImage,
             Self::NotFound => ProblemKind::NotFound,
             Self::OriginNotAllowed => ProblemKind::OriginNotAllowed,
@@ -359,6 +386,10 @@ impl From<AccountError> for AppError {
             AccountError::InvalidRefreshToken => Self::InvalidRefreshToken,
             AccountError::InvalidToken => Self::InvalidToken,
             AccountError::EmailNotVerified => Self::EmailNotVerified,
+            AccountError::InvalidMfaCode => Self::InvalidMfaCode,
+            AccountError::InvalidMfaToken => Self::InvalidMfaToken,
+            AccountError::MfaAlreadyEnabled => Self::MfaAlreadyEnabled,
+            AccountError::MfaNotEnabled => Self::MfaNotEnabled,
             AccountError::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
             AccountError::Validation(errors) => Self::Validation(errors),
             AccountError::Unavailable(cause) => unavailable(cause),

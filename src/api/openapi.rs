@@ -8,7 +8,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::error::ProblemDocument;
-use super::v1::endpoints::{auth, avatars, email, events, export, health, jwks, sessions, users};
+use super::v1::endpoints::{
+    auth, avatars, email, events, export, health, jwks, mfa, sessions, users,
+};
 
 /// Where the document is served; Swagger UI at `/docs` reads it from here.
 pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
@@ -24,6 +26,8 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
     ),
     paths(
         auth::sign_up, auth::sign_in, auth::refresh, auth::sign_out,
+        mfa::sign_in_mfa, mfa::enrol_totp, mfa::confirm_totp, mfa::disable_totp,
+        mfa::regenerate_recovery_codes,
         users::me, users::update_me, users::delete_me,
         export::export,
         sessions::list, sessions::sign_out_everywhere, sessions::end_one,
@@ -41,6 +45,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "auth", description = "Signing up, in and out; refreshing tokens"),
         (name = "users", description = "The caller's own account"),
         (name = "sessions", description = "The caller's signed-in devices"),
+        (name = "mfa", description = "Two-factor sign-in: TOTP and recovery codes"),
         (name = "email", description = "Address verification, password reset, email change"),
         (name = "avatars", description = "Profile pictures"),
         (name = "events", description = "Live account events over a WebSocket"),

@@ -8,12 +8,13 @@ use crate::core::security::KeyRing;
 use crate::domain::PasswordPolicy;
 use crate::repositories::Database;
 use crate::services::{
-    AccountService, AvatarService, EmailService, Events, ExportService, SessionService,
+    AccountService, AvatarService, EmailService, Events, ExportService, MfaService, SessionService,
 };
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub accounts: Arc<AccountService>,
+    pub mfa: Arc<MfaService>,
     pub sessions: Arc<SessionService>,
     pub email: Arc<EmailService>,
     pub avatars: Arc<AvatarService>,

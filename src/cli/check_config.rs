@@ -11,7 +11,7 @@ use anyhow::anyhow;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::core::config::Settings;
-use crate::core::security::KeyRing;
+use crate::core::security::{KeyRing, SecretBox};
 use crate::preflight;
 
 /// Findings gathered while checking; the verdict depends only on `problems`.
@@ -102,6 +102,20 @@ fn check_keys(settings: &Settings, report: &mut Report) {
         Err(error) => report.problems.push(format!("signing keys: {error:#}")),
     }
     report.warnings.extend(preflight::key_permission_warning(settings));
+    let mfa_key = match SecretBox::load_readonly(settings) {
+        Ok(_) if settings.mfa.encryption_key.is_some() => "configured (mfa.encryption_key)".into(),
+        Ok(Some(_)) => {
+            let path = SecretBox::development_key_path(&settings.data_dir);
+            format!("development key {}", path.display())
+        }
+        Ok(None) => {
+            let path = SecretBox::development_key_path(&settings.data_dir);
+            format!("none yet; serve generates {}", path.display())
+        }
+        Err(error) => return report.problems.push(format!("mfa key: {error}")),
+    };
+    let text = format!("issuer {:?}, secrets key {mfa_key}", settings.mfa.issuer);
+    report.summary.push(("two-factor", text));
 }
 
 async fn check_database(settings: &Settings, report: &mut Report) {

@@ -31,10 +31,18 @@ pub enum AuthEventKind {
     /// An operator signed the account out everywhere (`warren users sign-out`).
     CliSignedOut,
     CliDeleted,
+    /// The right password for an account with two-factor sign-in: an `mfa_token` was issued.
+    SigninMfaRequired,
+    /// A wrong, reused or malformed second-factor code.
+    MfaFailure,
+    MfaEnabled,
+    MfaDisabled,
+    MfaRecoveryCodeUsed,
+    MfaRecoveryCodesRegenerated,
 }
 
 impl AuthEventKind {
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 27] = [
         Self::Signup,
         Self::SigninSuccess,
         Self::SigninFailure,
@@ -56,6 +64,12 @@ impl AuthEventKind {
         Self::CliActivated,
         Self::CliSignedOut,
         Self::CliDeleted,
+        Self::SigninMfaRequired,
+        Self::MfaFailure,
+        Self::MfaEnabled,
+        Self::MfaDisabled,
+        Self::MfaRecoveryCodeUsed,
+        Self::MfaRecoveryCodesRegenerated,
     ];
 
     /// The kind whose [`Self::as_str`] is `name`.
@@ -86,6 +100,12 @@ impl AuthEventKind {
             Self::CliActivated => "cli_activated",
             Self::CliSignedOut => "cli_signed_out",
             Self::CliDeleted => "cli_deleted",
+            Self::SigninMfaRequired => "signin_mfa_required",
+            Self::MfaFailure => "mfa_failure",
+            Self::MfaEnabled => "mfa_enabled",
+            Self::MfaDisabled => "mfa_disabled",
+            Self::MfaRecoveryCodeUsed => "mfa_recovery_code_used",
+            Self::MfaRecoveryCodesRegenerated => "mfa_recovery_codes_regenerated",
         }
     }
 }

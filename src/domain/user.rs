@@ -20,6 +20,8 @@ pub struct User {
     pub pending_email: Option<EmailAddress>,
     /// The unguessable name of the current avatar image, if any.
     pub avatar_name: Option<String>,
+    /// Whether signin asks for a second factor (a confirmed TOTP enrolment).
+    pub mfa_enabled: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

@@ -11,14 +11,14 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AuditRepository, AvatarRepository, Credentials, EmailRepository, NewAvatar, NewRefreshToken,
-    NewSession, NewUserRecord, PasswordReset, RefreshTokenState, RepoError, Reservation, Rotation,
-    SessionLiveness, SessionRepository, StoredAvatar, ThrottleRepository, UserChanges,
-    UserRepository,
+    AuditRepository, AvatarRepository, Credentials, EmailRepository, MfaChange, MfaRepository,
+    MfaStatus, NewAvatar, NewChallenge, NewRefreshToken, NewSession, NewUserRecord, PasswordReset,
+    RefreshTokenState, RepoError, Reservation, Rotation, SessionLiveness, SessionRepository,
+    StoredAvatar, ThrottleRepository, TotpEnrolment, UserChanges, UserRepository,
 };
 use crate::domain::{
     AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
-    RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
+    RefreshTokenHash, SecretHash, Session, SessionId, StoredHash, User, UserId,
 };
 
 /// A repository whose every call must finish within `budget`.
@@ -269,5 +269,75 @@ impl AvatarRepository for Budgeted<dyn AvatarRepository> {
 
     async fn find(&self, name: &str) -> Result<Option<StoredAvatar>, RepoError> {
         self.run(self.inner.find(name)).await
+    }
+}
+
+#[async_trait]
+impl MfaRepository for Budgeted<dyn MfaRepository> {
+    async fn start_enrolment(
+        &self,
+        user: UserId,
+        secret: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        self.run(self.inner.start_enrolment(user, secret, now)).await
+    }
+
+    async fn find_totp(&self, user: UserId) -> Result<Option<TotpEnrolment>, RepoError> {
+        self.run(self.inner.find_totp(user)).await
+    }
+
+    async fn confirm(&self, change: MfaChange<'_>, step: i64) -> Result<bool, RepoError> {
+        self.run(self.inner.confirm(change, step)).await
+    }
+
+    async fn use_step(&self, user: UserId, step: i64) -> Result<bool, RepoError> {
+        self.run(self.inner.use_step(user, step)).await
+    }
+
+    async fn use_recovery_code(
+        &self,
+        change: MfaChange<'_>,
+        code: &SecretHash,
+    ) -> Result<bool, RepoError> {
+        self.run(self.inner.use_recovery_code(change, code)).await
+    }
+
+    async fn replace_recovery_codes(&self, change: MfaChange<'_>) -> Result<bool, RepoError> {
+        self.run(self.inner.replace_recovery_codes(change)).await
+    }
+
+    async fn disable(&self, change: MfaChange<'_>) -> Result<bool, RepoError> {
+        self.run(self.inner.disable(change)).await
+    }
+
+    async fn status(&self, user: UserId) -> Result<MfaStatus, RepoError> {
+        self.run(self.inner.status(user)).await
+    }
+
+    async fn create_challenge(&self, challenge: NewChallenge) -> Result<(), RepoError> {
+        self.run(self.inner.create_challenge(challenge)).await
+    }
+
+    async fn find_challenge(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+        max_failures: i64,
+    ) -> Result<Option<UserId>, RepoError> {
+        self.run(self.inner.find_challenge(hash, now, max_failures)).await
+    }
+
+    async fn fail_challenge(&self, hash: &SecretHash) -> Result<(), RepoError> {
+        self.run(self.inner.fail_challenge(hash)).await
+    }
+
+    async fn spend_challenge(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+        max_failures: i64,
+    ) -> Result<Option<UserId>, RepoError> {
+        self.run(self.inner.spend_challenge(hash, now, max_failures)).await
     }
 }

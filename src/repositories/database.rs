@@ -10,14 +10,14 @@ use sqlx::migrate::{Migrate, MigrateError, Migrator};
 
 use super::budget::Budgeted;
 use super::postgres::{
-    self, PgAudit, PgAvatars, PgEmail, PgEventChannel, PgSessions, PgThrottles, PgUsers,
+    self, PgAudit, PgAvatars, PgEmail, PgEventChannel, PgMfa, PgSessions, PgThrottles, PgUsers,
 };
 use super::sqlite::{
-    SqliteAudit, SqliteAvatars, SqliteEmail, SqlitePools, SqliteSessions, SqliteThrottles,
-    SqliteUsers,
+    SqliteAudit, SqliteAvatars, SqliteEmail, SqliteMfa, SqlitePools, SqliteSessions,
+    SqliteThrottles, SqliteUsers,
 };
 use super::{
-    AuditRepository, AvatarRepository, EmailRepository, EventChannel, LocalChannel,
+    AuditRepository, AvatarRepository, EmailRepository, EventChannel, LocalChannel, MfaRepository,
     SessionRepository, ThrottleRepository, UserRepository,
 };
 use crate::core::config::DatabaseSettings;
@@ -42,6 +42,7 @@ pub struct Repositories {
     pub throttles: Arc<dyn ThrottleRepository>,
     pub email: Arc<dyn EmailRepository>,
     pub avatars: Arc<dyn AvatarRepository>,
+    pub mfa: Arc<dyn MfaRepository>,
 }
 
 /// A connected database and its repositories.
@@ -223,6 +224,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             throttles: Arc::new(SqliteThrottles::new(pools.clone())),
             email: Arc::new(SqliteEmail::new(pools.clone())),
             avatars: Arc::new(SqliteAvatars::new(pools.clone())),
+            mfa: Arc::new(SqliteMfa::new(pools.clone())),
         },
         Backend::Postgres(pool) => Repositories {
             users: Arc::new(PgUsers::new(pool.clone())),
@@ -231,6 +233,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             throttles: Arc::new(PgThrottles::new(pool.clone())),
             email: Arc::new(PgEmail::new(pool.clone())),
             avatars: Arc::new(PgAvatars::new(pool.clone())),
+            mfa: Arc::new(PgMfa::new(pool.clone())),
         },
     };
     Repositories {
@@ -240,6 +243,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
         throttles: Arc::new(Budgeted::new(unbudgeted.throttles, budget)),
         email: Arc::new(Budgeted::new(unbudgeted.email, budget)),
         avatars: Arc::new(Budgeted::new(unbudgeted.avatars, budget)),
+        mfa: Arc::new(Budgeted::new(unbudgeted.mfa, budget)),
     }
 }
 

@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 
 use crate::domain::{
     AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
-    RefreshTokenHash, Session, SessionId, StoredHash, User, UserId,
+    RefreshTokenHash, SecretHash, Session, SessionId, StoredHash, User, UserId,
 };
 
 pub use database::{Backend, Database, MigrationStatus, NotReady, Repositories};
@@ -35,6 +35,7 @@ pub use records::{
     RefreshTokenState, Reservation, Rotation, SessionLiveness, StoredAvatar, UserChanges,
 };
 pub use records::{LinkUse, PasswordReset};
+pub use records::{MfaChange, MfaStatus, NewChallenge, TotpEnrolment};
 pub use sqlite::SqlitePools;
 
 /// `query` as a `LIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken literally
@@ -232,4 +233,59 @@ pub trait EmailRepository: Send + Sync + std::fmt::Debug {
     async fn release(&self, id: uuid::Uuid) -> Result<(), RepoError>;
     /// Messages still to be delivered (pending, claimed or waiting for a retry).
     async fn backlog(&self) -> Result<u64, RepoError>;
+}
+
+/// Two-factor sign-in (SPEC §15): TOTP enrolments, recovery codes and signin challenges. Every
+/// "use once" rule is a conditional write whose affected rows decide, so racing requests
+/// cannot both succeed.
+#[async_trait]
+pub trait MfaRepository: Send + Sync + std::fmt::Debug {
+    /// Stores a pending enrolment with the encrypted `secret`, replacing a pending one.
+    /// `RepoError::Conflict` when MFA is already on; `RepoError::Gone` when the user is gone.
+    async fn start_enrolment(
+        &self,
+        user: UserId,
+        secret: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), RepoError>;
+    async fn find_totp(&self, user: UserId) -> Result<Option<TotpEnrolment>, RepoError>;
+    /// Confirms the pending enrolment with a code of `step`, in one transaction: MFA on, the
+    /// change's recovery codes replace any others, its notice queued. `false` (nothing changed)
+    /// when nothing is pending or `step` is not newer than the last one used.
+    async fn confirm(&self, change: MfaChange<'_>, step: i64) -> Result<bool, RepoError>;
+    /// Accepts a code of `step` for a confirmed enrolment unless that step, or a later one, was
+    /// used already.
+    async fn use_step(&self, user: UserId, step: i64) -> Result<bool, RepoError>;
+    /// Spends one of the user's recovery codes and queues the change's notice; `false` when it
+    /// is not an unused code of theirs.
+    async fn use_recovery_code(
+        &self,
+        change: MfaChange<'_>,
+        code: &SecretHash,
+    ) -> Result<bool, RepoError>;
+    /// Replaces every recovery code with the change's and queues its notice; `false` (nothing
+    /// changed) when MFA is off.
+    async fn replace_recovery_codes(&self, change: MfaChange<'_>) -> Result<bool, RepoError>;
+    /// Switches MFA off: enrolment, recovery codes and open challenges go, the notice is
+    /// queued. `false` when it was not on.
+    async fn disable(&self, change: MfaChange<'_>) -> Result<bool, RepoError>;
+    async fn status(&self, user: UserId) -> Result<MfaStatus, RepoError>;
+    /// Stores a signin challenge (and forgets the user's expired ones).
+    async fn create_challenge(&self, challenge: NewChallenge) -> Result<(), RepoError>;
+    /// The user of a live challenge: unexpired at `now`, fewer than `max_failures` wrong codes.
+    async fn find_challenge(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+        max_failures: i64,
+    ) -> Result<Option<UserId>, RepoError>;
+    /// Counts one wrong code against a challenge.
+    async fn fail_challenge(&self, hash: &SecretHash) -> Result<(), RepoError>;
+    /// Spends a live challenge; of racing calls only one gets its user back.
+    async fn spend_challenge(
+        &self,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+        max_failures: i64,
+    ) -> Result<Option<UserId>, RepoError>;
 }

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    EmailAddress, FullName, NewLink, OutgoingMail, RefreshTokenHash, SessionId, StoredHash, User,
-    UserId,
+    Amr, EmailAddress, FullName, NewLink, OutgoingMail, RefreshTokenHash, SecretHash, SessionId,
+    StoredHash, User, UserId,
 };
 
 /// A user as it is about to be inserted.
@@ -74,6 +74,8 @@ pub struct NewSession {
     pub expires_at: OffsetDateTime,
     pub user_agent: Option<String>,
     pub ip: Option<IpAddr>,
+    /// How the signin that opens it was authenticated; its refreshed tokens say the same.
+    pub amr: Amr,
 }
 
 #[derive(Debug)]
@@ -105,6 +107,7 @@ pub struct RefreshTokenState {
     pub expires_at: OffsetDateTime,
     pub rotated_at: Option<OffsetDateTime>,
     pub session: SessionLiveness,
+    pub amr: Amr,
 }
 
 impl RefreshTokenState {
@@ -118,7 +121,7 @@ impl RefreshTokenState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rotation {
     /// This call rotated the token; the successor is stored.
-    Rotated { session_id: SessionId, user_id: UserId },
+    Rotated { session_id: SessionId, user_id: UserId, amr: Amr },
     /// Unknown, expired, revoked, or already rotated: nothing changed.
     Refused,
 }
@@ -148,4 +151,42 @@ pub struct StoredAvatar {
     pub content_type: String,
     pub etag: String,
     pub bytes: Vec<u8>,
+}
+
+/// A user's TOTP enrolment as stored: the secret only encrypted.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TotpEnrolment {
+    /// Nonce and ciphertext (see `core::security::SecretBox`).
+    pub secret: Vec<u8>,
+    /// `None` while the enrolment waits for its first code.
+    pub confirmed_at: Option<OffsetDateTime>,
+    /// The newest time step a code was accepted for (-1: none yet).
+    pub last_step: i64,
+}
+
+/// Two-factor state as the account holder may read it (the data export): never a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaStatus {
+    /// When MFA was switched on; `None` while it is off.
+    pub enabled_at: Option<OffsetDateTime>,
+    pub recovery_codes_left: u64,
+}
+
+/// The second step of a signin, about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewChallenge {
+    pub hash: SecretHash,
+    pub user_id: UserId,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A notice to the account's address, queued in the transaction of the change it reports.
+#[derive(Debug)]
+pub struct MfaChange<'a> {
+    pub user: UserId,
+    pub notice: OutgoingMail,
+    pub now: OffsetDateTime,
+    /// New recovery codes replacing every old one (confirming, regenerating).
+    pub recovery_codes: &'a [SecretHash],
 }

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{Credentials, RefreshTokenState, RepoError, SessionLiveness};
 use crate::domain::{
-    AuthEvent, AuthEventKind, ClaimedMail, EmailAddress, FullName, Session, SessionId, StoredHash,
-    User, UserId,
+    Amr, AuthEvent, AuthEventKind, ClaimedMail, EmailAddress, FullName, Session, SessionId,
+    StoredHash, User, UserId,
 };
 
 /// The columns of `users` as both backends return them.
@@ -23,6 +23,7 @@ pub(super) struct UserRow {
     email_verified: bool,
     pending_email: Option<String>,
     avatar_name: Option<String>,
+    mfa_enabled: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -73,6 +74,7 @@ pub(super) struct RefreshTokenRow {
     rotated_at: Option<OffsetDateTime>,
     session_revoked: bool,
     session_expires_at: OffsetDateTime,
+    amr: String,
 }
 
 impl From<RefreshTokenRow> for RefreshTokenState {
@@ -86,6 +88,7 @@ impl From<RefreshTokenRow> for RefreshTokenState {
                 revoked: row.session_revoked,
                 expires_at: row.session_expires_at,
             },
+            amr: Amr::from_stored(&row.amr),
         }
     }
 }
@@ -151,6 +154,7 @@ impl TryFrom<UserRow> for User {
                 .transpose()
                 .map_err(|_| corrupt("pending_email"))?,
             avatar_name: row.avatar_name,
+            mfa_enabled: row.mfa_enabled,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

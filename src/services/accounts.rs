@@ -1,17 +1,20 @@
 //! Accounts: signing up, checking credentials at signin, changing and deleting.
 
+mod second_factor;
+
 use std::sync::Arc;
 
 use super::email::{EmailService, Message};
 use super::events::{AccountEvent, Events};
+use super::mfa::{MfaChallenge, MfaService};
 use super::sessions::{SessionService, SignedIn};
 use super::throttle::LoginThrottle;
 use super::{AccountError, AuditLog, Authenticated, ClientContext, ThrottleError};
 use crate::core::clock::Clock;
 use crate::core::security::{PasswordHasher, Verification};
 use crate::domain::{
-    AuthEventKind, CandidatePassword, EmailAddress, FullName, LinkPurpose, Password, StoredHash,
-    User, UserId,
+    Amr, AuthEventKind, CandidatePassword, EmailAddress, FullName, LinkPurpose, Password,
+    StoredHash, User, UserId,
 };
 use crate::repositories::{NewUserRecord, PasswordChange, RepoError, UserChanges, UserRepository};
 
@@ -44,6 +47,15 @@ impl ProfileUpdate {
     }
 }
 
+/// What a signin with the right password leads to.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // returned once per signin, never stored
+pub enum SignInOutcome {
+    SignedIn(SignedIn),
+    /// Two-factor sign-in is on: no session yet, `/auth/signin/mfa` completes it.
+    MfaRequired(MfaChallenge),
+}
+
 /// What a profile update changed, for the events and audit that follow it.
 #[derive(Debug, Clone, Copy)]
 struct Changed {
@@ -62,6 +74,7 @@ pub struct AccountService {
     email: Arc<EmailService>,
     clock: Arc<dyn Clock>,
     events: Arc<Events>,
+    mfa: Arc<MfaService>,
 }
 
 impl AccountService {
@@ -77,8 +90,9 @@ impl AccountService {
         email: Arc<EmailService>,
         clock: Arc<dyn Clock>,
         events: Arc<Events>,
+        mfa: Arc<MfaService>,
     ) -> Self {
-        Self { users, sessions, throttle, audit, hasher, email, clock, events }
+        Self { users, sessions, throttle, audit, hasher, email, clock, events, mfa }
     }
 
     pub async fn sign_up(
@@ -104,7 +118,8 @@ impl AccountService {
         Ok(user)
     }
 
-    /// Checks the password and opens a session. Every failure is the same `InvalidCredentials`
+    /// Checks the password and opens a session, or with two-factor sign-in on, hands out the
+    /// `mfa_token` of the second step instead. Every failure is the same `InvalidCredentials`
     /// and costs one hash verification, whether or not the account exists; the attempt is
     /// counted against the email's backoff before the password is checked.
     pub async fn sign_in(
@@ -112,7 +127,7 @@ impl AccountService {
         email: &EmailAddress,
         password: &CandidatePassword,
         client: &ClientContext,
-    ) -> Result<SignedIn, AccountError> {
+    ) -> Result<SignInOutcome, AccountError> {
         if let Err(error) = self.throttle.reserve(email, self.clock.now()).await {
             if matches!(error, ThrottleError::Throttled { .. }) {
                 self.audit.record(AuthEventKind::SigninThrottled, None, None, client).await;
@@ -141,13 +156,20 @@ impl AccountService {
         if needs_rehash {
             self.upgrade_hash(user.id, &credentials.password_hash, password).await;
         }
-        let signed_in = self.sessions.open(user, client).await.map_err(|error| match error {
-            // The account was deleted or deactivated between the check and the session.
-            AccountError::Unauthenticated => AccountError::InvalidCredentials,
-            other => other,
-        })?;
+        if user.mfa_enabled {
+            // The password was right, but the signin completes only with the second factor:
+            // give the attempt back without clearing the count wrong codes add to.
+            self.throttle.released(email).await?;
+            return Ok(SignInOutcome::MfaRequired(self.mfa.challenge(&user, client).await?));
+        }
+        let signed_in =
+            self.sessions.open(user, Amr::Password, client).await.map_err(|error| match error {
+                // The account was deleted or deactivated between the check and the session.
+                AccountError::Unauthenticated => AccountError::InvalidCredentials,
+                other => other,
+            })?;
         self.throttle.succeeded(email).await?;
-        Ok(signed_in)
+        Ok(SignInOutcome::SignedIn(signed_in))
     }
 
     /// Applies a profile update. A new password bumps the token version (so every access token

@@ -27,6 +27,16 @@ pub enum AccountError {
     /// The right password, but `auth.require_verified_email` and the address is unverified.
     #[error("the email address is not verified")]
     EmailNotVerified,
+    /// A wrong, reused or malformed second-factor code: all alike.
+    #[error("the two-factor code is wrong")]
+    InvalidMfaCode,
+    /// An unknown, used, expired or dead `mfa_token`: all alike.
+    #[error("the mfa_token is invalid or has expired")]
+    InvalidMfaToken,
+    #[error("two-factor sign-in is already on")]
+    MfaAlreadyEnabled,
+    #[error("two-factor sign-in is not on, or no enrolment is pending")]
+    MfaNotEnabled,
     #[error(transparent)]
     Validation(#[from] ValidationErrors),
     #[error("the database is unavailable")]

@@ -1,6 +1,6 @@
-//! The account holder's copy of their data (GDPR art. 15 and 20): profile, live sessions and
-//! their own audit events, gathered for the caller only. Limited per account, since each
-//! export reads the whole audit trail.
+//! The account holder's copy of their data (GDPR art. 15 and 20): profile, live sessions,
+//! two-factor status and their own audit events, gathered for the caller only. Limited per
+//! account, since each export reads the whole audit trail.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::{AccountError, AuditLog, Authenticated, SessionService, SessionView};
+use super::{AccountError, AuditLog, Authenticated, MfaService, SessionService, SessionView};
 use crate::repositories::RepoError;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,7 @@ impl From<AccountError> for ExportError {
     }
 }
 use crate::domain::{AuthEvent, User, UserId};
+use crate::repositories::MfaStatus;
 
 /// Exports one account may take at once, then one more per [`EXPORT_REFILL`].
 const EXPORT_BURST: NonZeroU32 = NonZeroU32::new(5).expect("five is not zero");
@@ -48,21 +49,24 @@ pub struct AccountExport {
     pub user: User,
     pub sessions: Vec<SessionView>,
     pub events: Vec<AuthEvent>,
+    /// Two-factor state: on since when, recovery codes left. Never a secret.
+    pub mfa: MfaStatus,
 }
 
 #[derive(Debug)]
 pub struct ExportService {
     sessions: Arc<SessionService>,
     audit: Arc<AuditLog>,
+    mfa: Arc<MfaService>,
     limiter: DefaultKeyedRateLimiter<UserId>,
 }
 
 impl ExportService {
-    pub fn new(sessions: Arc<SessionService>, audit: Arc<AuditLog>) -> Self {
+    pub fn new(sessions: Arc<SessionService>, audit: Arc<AuditLog>, mfa: Arc<MfaService>) -> Self {
         let quota = Quota::with_period(EXPORT_REFILL)
             .expect("the refill period is not zero")
             .allow_burst(EXPORT_BURST);
-        Self { sessions, audit, limiter: RateLimiter::keyed(quota) }
+        Self { sessions, audit, mfa, limiter: RateLimiter::keyed(quota) }
     }
 
     /// The caller's data; `Throttled` once they exported too often.
@@ -70,7 +74,8 @@ impl ExportService {
         self.admit(caller.user.id)?;
         let sessions = self.sessions.list(caller).await?;
         let events = self.audit.for_user(caller.user.id).await?;
-        Ok(AccountExport { user: caller.user.clone(), sessions, events })
+        let mfa = self.mfa.status(&caller.user).await?;
+        Ok(AccountExport { user: caller.user.clone(), sessions, events, mfa })
     }
 
     fn admit(&self, user: UserId) -> Result<(), ExportError> {

@@ -9,7 +9,7 @@ use super::events::{AccountEvent, Events};
 use super::{AccountError, AuditLog, Authenticated, ClientContext};
 use crate::core::clock::Clock;
 use crate::core::security::{AccessTokens, IssuedAccessToken, RefreshToken, RefreshTokens};
-use crate::domain::{AuthEventKind, Session, SessionId, User, UserId};
+use crate::domain::{Amr, AuthEventKind, Session, SessionId, User, UserId};
 use crate::repositories::{
     NewRefreshToken, NewSession, RefreshTokenState, RepoError, Rotation, SessionRepository,
     UserRepository,
@@ -71,8 +71,13 @@ impl SessionService {
         Self { sessions, users, access, refresh, policy, audit, clock, events }
     }
 
-    /// Opens a session for a user whose credentials were just checked.
-    pub async fn open(&self, user: User, client: &ClientContext) -> Result<SignedIn, AccountError> {
+    /// Opens a session for a user whose credentials were just checked, `amr` saying how.
+    pub async fn open(
+        &self,
+        user: User,
+        amr: Amr,
+        client: &ClientContext,
+    ) -> Result<SignedIn, AccountError> {
         let now = self.clock.now();
         let session_id = SessionId::generate();
         let refresh_token = self.refresh.generate().map_err(|e| {
@@ -85,6 +90,7 @@ impl SessionService {
             expires_at: later(now, self.policy.absolute),
             user_agent: client.user_agent.clone(),
             ip: client.ip,
+            amr,
         };
         match self.sessions.create(session, self.new_token(&refresh_token, now)).await {
             Ok(()) => {}
@@ -92,7 +98,7 @@ impl SessionService {
             Err(RepoError::Gone) => return Err(AccountError::Unauthenticated),
             Err(other) => return Err(other.into()),
         }
-        let access_token = self.issue_access(&user, session_id, now)?;
+        let access_token = self.issue_access(&user, session_id, amr, now)?;
         let kind = AuthEventKind::SigninSuccess;
         self.audit.record(kind, Some(user.id), Some(session_id), client).await;
         let session_remaining = self.policy.absolute;
@@ -112,8 +118,8 @@ impl SessionService {
         let now = self.clock.now();
         let rotation =
             self.sessions.rotate(&presented.hash(), self.new_token(&successor, now)).await?;
-        let (session_id, user_id) = match rotation {
-            Rotation::Rotated { session_id, user_id } => (session_id, user_id),
+        let (session_id, user_id, amr) = match rotation {
+            Rotation::Rotated { session_id, user_id, amr } => (session_id, user_id, amr),
             Rotation::Refused => {
                 self.reconsider_refused(&presented, &successor, now, client).await?
             }
@@ -124,7 +130,7 @@ impl SessionService {
             .await?
             .filter(|(user, _)| user.is_active)
             .ok_or(AccountError::InvalidRefreshToken)?;
-        let access_token = self.issue_access(&user, session_id, now)?;
+        let access_token = self.issue_access(&user, session_id, amr, now)?;
         self.audit.record(AuthEventKind::Refresh, Some(user.id), Some(session_id), client).await;
         let session_remaining = session.expires_at - now;
         Ok(SignedIn { user, session_id, access_token, refresh_token: successor, session_remaining })
@@ -139,11 +145,11 @@ impl SessionService {
         successor: &RefreshToken,
         now: OffsetDateTime,
         client: &ClientContext,
-    ) -> Result<(SessionId, UserId), AccountError> {
+    ) -> Result<(SessionId, UserId, Amr), AccountError> {
         let Some(state) = self.sessions.find_refresh_token(&presented.hash()).await? else {
             return Err(AccountError::InvalidRefreshToken);
         };
-        let RefreshTokenState { session_id, user_id, rotated_at, session, .. } = state;
+        let RefreshTokenState { session_id, user_id, rotated_at, session, amr, .. } = state;
         let Some(rotated_at) = rotated_at else {
             return Err(AccountError::InvalidRefreshToken); // idle-expired, or session ended
         };
@@ -155,7 +161,7 @@ impl SessionService {
             // later; inside the grace window such a replay is refused without revoking.
             let successor = self.sessions.find_refresh_token(&successor.hash()).await?;
             return match successor {
-                Some(successor) if successor.is_usable(now) => Ok((session_id, user_id)),
+                Some(successor) if successor.is_usable(now) => Ok((session_id, user_id, amr)),
                 _ => Err(AccountError::InvalidRefreshToken),
             };
         }
@@ -298,10 +304,11 @@ impl SessionService {
         &self,
         user: &User,
         session: SessionId,
+        amr: Amr,
         now: OffsetDateTime,
     ) -> Result<IssuedAccessToken, AccountError> {
         self.access
-            .issue(user.id, session, user.token_version, now)
+            .issue(user.id, session, user.token_version, amr, now)
             .map_err(|e| AccountError::Internal(anyhow::Error::new(e).context("sign access token")))
     }
 }

@@ -185,7 +185,7 @@ async fn a_token_missing_any_claim_is_refused() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
     let claims = genuine_claims(&app, &consumer).await;
-    for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver"] {
+    for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver", "amr"] {
         let mut partial = claims.clone();
         partial.as_object_mut().expect("object").remove(claim);
         assert!(!consumer.accepts(&forge(&app, &partial)).await, "missing {claim}");

@@ -25,9 +25,10 @@ async fn jwks_verifies_issued_tokens_offline(app: TestApp) {
     validation.set_audience(&[app.settings.auth.audience.as_str()]);
     validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
     let claims = jsonwebtoken::decode::<Value>(&token, &key, &validation).expect("verifies").claims;
-    for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver"] {
+    for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver", "amr"] {
         assert!(claims.get(claim).is_some(), "claim {claim} missing");
     }
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]), "a password signin");
 }
 database_free!(jwks_verifies_issued_tokens_offline);
 

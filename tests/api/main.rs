@@ -27,6 +27,7 @@ mod jwks;
 mod live;
 mod mail_sink;
 mod metrics;
+mod mfa;
 mod migrations;
 mod openapi;
 mod outbox;

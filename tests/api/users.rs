@@ -39,7 +39,7 @@ async fn me_returns_the_signed_in_user(app: TestApp) {
     let mut keys: Vec<&str> =
         body.as_object().expect("object").keys().map(String::as_str).collect();
     keys.sort_unstable();
-    // SPEC §3's user object, and never a hash.
+    // SPEC §3's user object (with §15's mfa_enabled), and never a hash.
     let expected = [
         "avatar_url",
         "created_at",
@@ -48,10 +48,12 @@ async fn me_returns_the_signed_in_user(app: TestApp) {
         "full_name",
         "id",
         "is_active",
+        "mfa_enabled",
         "pending_email",
         "updated_at",
     ];
     assert_eq!(keys, expected);
+    assert_eq!(body["mfa_enabled"], false);
     assert_eq!(
         (body["email_verified"].clone(), body["pending_email"].clone()),
         (json!(false), Value::Null)

@@ -6,6 +6,7 @@ mod admin;
 mod avatars;
 mod email;
 mod faults;
+mod mfa;
 mod sessions;
 mod throttles;
 mod users;
@@ -15,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use sqlx::Connection;
 use time::{Duration, OffsetDateTime};
 use warren::core::config::DatabaseSettings;
-use warren::domain::{EmailAddress, RefreshTokenHash, SessionId, StoredHash, User, UserId};
+use warren::domain::{Amr, EmailAddress, RefreshTokenHash, SessionId, StoredHash, User, UserId};
 use warren::repositories::{Database, NewRefreshToken, NewSession, NewUserRecord};
 
 /// Runs `async fn name(db: TestDatabase)` as `name::sqlite` and `name::postgres`.
@@ -141,6 +142,7 @@ pub fn new_session(id: SessionId, user: UserId, expires_at: OffsetDateTime) -> N
         expires_at,
         user_agent: Some("contract-test".to_owned()),
         ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        amr: Amr::Password,
     }
 }
 

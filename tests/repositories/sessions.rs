@@ -1,7 +1,7 @@
 //! `SessionRepository`: sessions, rotation races, expiry, revocation.
 
 use time::{Duration, OffsetDateTime};
-use warren::domain::{SessionId, UserId};
+use warren::domain::{Amr, SessionId, UserId};
 use warren::repositories::{RepoError, Rotation};
 
 use crate::{TestDatabase, contract, new_session, token, token_hash};
@@ -29,7 +29,10 @@ async fn a_token_rotates_once_and_reports_its_session_and_user(t: TestDatabase) 
     let first = sessions.rotate(&root, token(token_hash(), now, Duration::days(1))).await;
     let second = sessions.rotate(&root, token(token_hash(), now, Duration::days(1))).await;
 
-    assert_eq!(first.expect("rotate"), Rotation::Rotated { session_id: session, user_id: user.id });
+    assert_eq!(
+        first.expect("rotate"),
+        Rotation::Rotated { session_id: session, user_id: user.id, amr: Amr::Password }
+    );
     assert_eq!(second.expect("rotate"), Rotation::Refused);
     let state = sessions.find_refresh_token(&root).await.expect("read").expect("known");
     assert!(state.rotated_at.is_some());

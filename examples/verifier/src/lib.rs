@@ -56,6 +56,9 @@ pub struct WarrenClaims {
     pub sid: Uuid,
     /// The user's token version at issue; only Warren can check it against the database.
     pub ver: i64,
+    /// How the signin behind the session was authenticated (RFC 8176): `["pwd"]`, or
+    /// `["pwd", "otp"]` after a second factor. Check it before actions that need one.
+    pub amr: Vec<String>,
 }
 
 /// Why a token was refused. Services should answer every variant with the same 401.
@@ -197,6 +200,7 @@ mod tests {
             jti: Uuid::nil(),
             sid: Uuid::nil(),
             ver: 1,
+            amr: vec!["pwd".to_owned()],
         }
     }
 

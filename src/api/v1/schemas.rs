@@ -8,7 +8,10 @@ use utoipa::ToSchema;
 use crate::domain::{
     CandidatePassword, EmailAddress, FullName, Password, PasswordPolicy, User, ValidationErrors,
 };
-use crate::services::{CredentialsChange, NewAccount, ProfileUpdate, SessionView, SignedIn};
+use crate::services::{
+    CredentialsChange, MfaChallenge, NewAccount, ProfileUpdate, SessionView, SignInOutcome,
+    SignedIn,
+};
 
 /// A new account. The email is canonicalised (trimmed, NFC, lowercased, IDNA domain); the
 /// password is NFKC-normalised and must be 12..=128 characters, not common, and must not
@@ -191,6 +194,8 @@ pub struct UserResponse {
     /// Path of the current avatar on this server (`/api/v1/avatars/{name}`), else null.
     #[schema(example = "/api/v1/avatars/3q2-7wAAAAAAAAAAAAAAAA.png")]
     pub avatar_url: Option<String>,
+    /// Whether signin asks for a second factor (TOTP or a recovery code).
+    pub mfa_enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -207,6 +212,7 @@ impl From<&User> for UserResponse {
             email_verified: user.email_verified,
             pending_email: user.pending_email.as_ref().map(ToString::to_string),
             avatar_url: user.avatar_name.as_ref().map(|name| format!("/api/v1/avatars/{name}")),
+            mfa_enabled: user.mfa_enabled,
             created_at: user.created_at,
             updated_at: user.updated_at,
         }
@@ -245,6 +251,49 @@ impl From<SignedIn> for TokenResponse {
             token_type: "bearer",
             expires_in: signed_in.access_token.expires_in,
             refresh_token: Some(signed_in.refresh_token.expose().to_owned()),
+        }
+    }
+}
+
+/// A signin's answer: tokens, or with two-factor sign-in on, the `mfa_token` to complete it
+/// at `/api/v1/auth/signin/mfa`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SigninResponse {
+    Tokens(TokenResponse),
+    MfaRequired(MfaRequiredResponse),
+}
+
+impl From<SignInOutcome> for SigninResponse {
+    fn from(outcome: SignInOutcome) -> Self {
+        match outcome {
+            SignInOutcome::SignedIn(signed_in) => Self::Tokens(signed_in.into()),
+            SignInOutcome::MfaRequired(challenge) => Self::MfaRequired(challenge.into()),
+        }
+    }
+}
+
+/// The password was right and the account has two-factor sign-in on: no session yet.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"mfa_required": true, "mfa_token": "wmt_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "expires_in": 300, "methods": ["totp", "recovery_code"]}))]
+pub struct MfaRequiredResponse {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// Opaque and single use; send it with a code to `/api/v1/auth/signin/mfa`.
+    pub mfa_token: String,
+    /// Seconds the `mfa_token` stays valid.
+    pub expires_in: u64,
+    /// The kinds of `code` accepted.
+    pub methods: [&'static str; 2],
+}
+
+impl From<MfaChallenge> for MfaRequiredResponse {
+    fn from(challenge: MfaChallenge) -> Self {
+        Self {
+            mfa_required: true,
+            mfa_token: challenge.mfa_token,
+            expires_in: challenge.expires_in,
+            methods: ["totp", "recovery_code"],
         }
     }
 }

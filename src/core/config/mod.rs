@@ -12,6 +12,7 @@ mod database;
 mod email;
 mod events;
 mod log;
+mod mfa;
 mod password;
 mod rate_limit;
 mod server;
@@ -31,6 +32,7 @@ pub use database::DatabaseSettings;
 pub use email::{EmailLinks, EmailSettings, EmailTransport};
 pub use events::EventsSettings;
 pub use log::{LogFormat, LogSettings};
+pub use mfa::{MfaSettings, format_key as format_mfa_key, parse_key as parse_mfa_key};
 pub use password::PasswordSettings;
 pub use rate_limit::RateLimitSettings;
 pub use server::ServerSettings;
@@ -61,6 +63,7 @@ pub struct Settings {
     pub email: EmailSettings,
     pub avatar: AvatarSettings,
     pub events: EventsSettings,
+    pub mfa: MfaSettings,
 }
 
 impl Default for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
             email: EmailSettings::default(),
             avatar: AvatarSettings::default(),
             events: EventsSettings::default(),
+            mfa: MfaSettings::default(),
         }
     }
 }
@@ -187,6 +191,7 @@ impl Settings {
         self.email.validate(production, &mut problems);
         self.avatar.validate(&mut problems);
         self.events.validate(&mut problems);
+        self.mfa.validate(production, &mut problems);
         problems
     }
 }

@@ -101,6 +101,7 @@ fn production_refuses_generated_keys_and_localhost_issuer() {
         jail.set_env("WARREN_ENV", "production");
         let message = load_in(jail).expect_err("unsafe").to_string();
         assert!(message.contains("auth.signing_key_file"), "{message}");
+        assert!(message.contains("mfa.encryption_key"), "{message}");
         assert!(message.contains("auth.issuer"), "{message}");
         assert!(message.contains("https://"), "{message}");
         Ok(())
@@ -187,6 +188,10 @@ fn a_safe_production_configuration_is_accepted() {
         jail.set_env("WARREN_ENV", "production");
         jail.set_env("WARREN_AUTH__ISSUER", "https://accounts.example.com");
         jail.set_env("WARREN_AUTH__SIGNING_KEY_FILE", "/etc/warren/signing.pem");
+        jail.set_env(
+            "WARREN_MFA__ENCRYPTION_KEY",
+            "base64:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        );
         jail.set_env("WARREN_CORS__ALLOWED_ORIGINS", "[https://app.example.com]");
         jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
         jail.set_env("WARREN_EMAIL__SMTP_URL", "smtps://mailer:secret@smtp.example.com:465");
@@ -267,6 +272,10 @@ fn production_serves_metrics_only_on_internal_addresses_unless_told_they_are_pub
         jail.set_env("WARREN_ENV", "production");
         jail.set_env("WARREN_AUTH__ISSUER", "https://accounts.example.com");
         jail.set_env("WARREN_AUTH__SIGNING_KEY_FILE", "/etc/warren/signing.pem");
+        jail.set_env(
+            "WARREN_MFA__ENCRYPTION_KEY",
+            "base64:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        );
         jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
         jail.set_env("WARREN_EMAIL__SMTP_URL", "smtp://mail.internal:587?tls=required");
         for internal in ["127.0.0.1:9100", "10.1.2.3:9100", "192.168.0.9:9100", "[fd00::1]:9100"] {

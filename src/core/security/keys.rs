@@ -133,17 +133,8 @@ impl KeyRing {
         let seed_only = KeypairBytes { secret_key: *secret, public_key: None };
         let pem =
             seed_only.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Encode(e.to_string()))?;
-        let write_error = |source| KeyError::Write { path: path.to_owned(), source };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(write_error)?;
-        }
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(write_error)?;
-        file.write_all(pem.as_bytes()).map_err(write_error)?;
+        write_private_file(path, pem.as_bytes())
+            .map_err(|source| KeyError::Write { path: path.to_owned(), source })?;
         Ok(public_jwk(&key.verifying_key())?.1)
     }
 
@@ -199,6 +190,16 @@ fn read_key(path: &Path) -> Result<ParsedKey, KeyError> {
     VerifyingKey::from_public_key_pem(&pem)
         .map(ParsedKey::Public)
         .map_err(|_| KeyError::Parse { path: path.to_owned() })
+}
+
+/// Writes `contents` to a new file only its owner can read (0600), creating its folder. Never
+/// overwrites: an existing file is an error.
+pub(crate) fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(contents)
 }
 
 /// The public JWK of `key` (RFC 8037) and its kid, the RFC 7638 thumbprint, which is the same

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::KeyRing;
-use crate::domain::{SessionId, UserId};
+use crate::domain::{Amr, SessionId, UserId};
 
 /// The media type of an access token (RFC 9068), carried in the JWT header.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -33,6 +33,9 @@ pub struct AccessTokenClaims {
     pub sid: Uuid,
     /// The user's token version when issued; stale versions are refused here.
     pub ver: i64,
+    /// How the signin behind the session was authenticated (RFC 8176): `["pwd"]` or
+    /// `["pwd", "otp"]`.
+    pub amr: Vec<String>,
 }
 
 impl AccessTokenClaims {
@@ -171,6 +174,7 @@ impl AccessTokens {
         user: UserId,
         session: SessionId,
         token_version: i64,
+        amr: Amr,
         now: OffsetDateTime,
     ) -> Result<IssuedAccessToken, TokenError> {
         let iat = now.unix_timestamp();
@@ -184,6 +188,7 @@ impl AccessTokens {
             jti: Uuid::now_v7(),
             sid: session.as_uuid(),
             ver: token_version,
+            amr: amr.methods().iter().map(|&method| method.to_owned()).collect(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());

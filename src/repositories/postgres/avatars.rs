@@ -32,7 +32,7 @@ async fn point_user_at(
     let rows: Vec<UserRow> = sqlx::query_as(
         "UPDATE users SET avatar_name = $1, updated_at = $2 WHERE id = $3
          RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
-                email_verified, pending_email, avatar_name",
+                email_verified, pending_email, avatar_name, mfa_enabled",
     )
     .bind(name)
     .bind(now)

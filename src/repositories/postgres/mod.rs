@@ -4,6 +4,7 @@
 mod audit;
 mod avatars;
 mod email;
+mod mfa;
 mod notify;
 mod sessions;
 mod throttles;
@@ -18,6 +19,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 pub use audit::PgAudit;
 pub use avatars::PgAvatars;
 pub use email::PgEmail;
+pub use mfa::PgMfa;
 pub use notify::PgEventChannel;
 pub use sessions::PgSessions;
 pub use throttles::PgThrottles;

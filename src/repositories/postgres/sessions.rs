@@ -7,7 +7,7 @@ use uuid::Uuid;
 use sqlx::PgPool;
 
 use super::Writer;
-use crate::domain::{RefreshTokenHash, Session, SessionId, UserId};
+use crate::domain::{Amr, RefreshTokenHash, Session, SessionId, UserId};
 use crate::repositories::errors::classify;
 use crate::repositories::rows::{RefreshTokenRow, SessionRow};
 use crate::repositories::{
@@ -31,8 +31,9 @@ impl SessionRepository for PgSessions {
     async fn create(&self, session: NewSession, root: NewRefreshToken) -> Result<(), RepoError> {
         let mut writer = Writer::begin(&self.pool).await?;
         let inserted = sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
-             SELECT $1, $2, $3, $3, $4, $5, $6
+            "INSERT INTO sessions
+               (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, amr)
+             SELECT $1, $2, $3, $3, $4, $5, $6, $7
              WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND is_active)",
         )
         .bind(session.id.as_uuid())
@@ -41,6 +42,7 @@ impl SessionRepository for PgSessions {
         .bind(session.expires_at)
         .bind(session.user_agent)
         .bind(session.ip.map(|ip| ip.to_string()))
+        .bind(session.amr.as_str())
         .execute(writer.conn())
         .await
         .map_err(classify)?
@@ -63,7 +65,7 @@ impl SessionRepository for PgSessions {
         let mut writer = Writer::begin(&self.pool).await?;
         // The conditional update is the arbiter between racing refreshes: the row lock makes the
         // others wait, re-check `rotated_at` and find it set.
-        let claimed: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        let claimed: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
             "UPDATE refresh_tokens t SET rotated_at = $1
              FROM sessions s
              WHERE t.token_hash = $2
@@ -72,14 +74,14 @@ impl SessionRepository for PgSessions {
                AND s.id = t.session_id
                AND s.revoked_at IS NULL
                AND s.expires_at > $1
-             RETURNING t.session_id, s.user_id",
+             RETURNING t.session_id, s.user_id, s.amr",
         )
         .bind(now)
         .bind(presented.as_bytes().as_slice())
         .fetch_all(writer.conn())
         .await
         .map_err(classify)?;
-        let Some(&(session_id, user_id)) = claimed.first() else {
+        let Some((session_id, user_id, amr)) = claimed.into_iter().next() else {
             writer.rollback().await?;
             return Ok(Rotation::Refused);
         };
@@ -92,7 +94,8 @@ impl SessionRepository for PgSessions {
         let session_id = SessionId::from_uuid(session_id);
         insert_refresh_token(&mut writer, session_id, &successor).await?;
         writer.commit().await?;
-        Ok(Rotation::Rotated { session_id, user_id: UserId::from_uuid(user_id) })
+        let amr = Amr::from_stored(&amr);
+        Ok(Rotation::Rotated { session_id, user_id: UserId::from_uuid(user_id), amr })
     }
 
     #[tracing::instrument(skip_all)]
@@ -103,7 +106,7 @@ impl SessionRepository for PgSessions {
         let row: Option<RefreshTokenRow> = sqlx::query_as(
             "SELECT t.session_id, s.user_id, t.expires_at, t.rotated_at,
                     s.revoked_at IS NOT NULL AS session_revoked,
-                    s.expires_at AS session_expires_at
+                    s.expires_at AS session_expires_at, s.amr
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
              WHERE t.token_hash = $1",
         )

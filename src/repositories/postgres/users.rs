@@ -34,7 +34,7 @@ impl UserRepository for PgUsers {
             "INSERT INTO users (id, email, full_name, password_hash, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $5)
              RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name",
+                    email_verified, pending_email, avatar_name, mfa_enabled",
         )
         .bind(user.id.as_uuid())
         .bind(user.email.as_str())
@@ -57,7 +57,7 @@ impl UserRepository for PgUsers {
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
         sqlx::query_as::<_, UserRow>(
             "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name
+                    email_verified, pending_email, avatar_name, mfa_enabled
              FROM users WHERE id = $1",
         )
         .bind(id.as_uuid())
@@ -72,7 +72,7 @@ impl UserRepository for PgUsers {
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, RepoError> {
         sqlx::query_as::<_, UserRow>(
             "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name
+                    email_verified, pending_email, avatar_name, mfa_enabled
              FROM users WHERE email = $1",
         )
         .bind(email.as_str())
@@ -87,7 +87,7 @@ impl UserRepository for PgUsers {
     async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError> {
         let rows: Vec<UserRow> = sqlx::query_as(
             "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name
+                    email_verified, pending_email, avatar_name, mfa_enabled
              FROM users
              WHERE $1 IS NULL OR email ILIKE $1 ESCAPE '\\' OR full_name ILIKE $1 ESCAPE '\\'
              ORDER BY created_at, id
@@ -109,7 +109,7 @@ impl UserRepository for PgUsers {
     ) -> Result<Option<(User, SessionLiveness)>, RepoError> {
         sqlx::query_as::<_, UserSessionRow>(
             "SELECT u.id, u.email, u.full_name, u.is_active, u.token_version, u.created_at,
-                    u.updated_at, u.email_verified, u.pending_email, u.avatar_name,
+                    u.updated_at, u.email_verified, u.pending_email, u.avatar_name, u.mfa_enabled,
                     s.revoked_at IS NOT NULL AS session_revoked,
                     s.expires_at AS session_expires_at
              FROM users u JOIN sessions s ON s.user_id = u.id
@@ -131,7 +131,7 @@ impl UserRepository for PgUsers {
     ) -> Result<Option<Credentials>, RepoError> {
         sqlx::query_as::<_, CredentialsRow>(
             "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name,
+                    email_verified, pending_email, avatar_name, mfa_enabled,
                     password_hash
              FROM users WHERE email = $1",
         )
@@ -147,7 +147,7 @@ impl UserRepository for PgUsers {
     async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>, RepoError> {
         sqlx::query_as::<_, CredentialsRow>(
             "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name,
+                    email_verified, pending_email, avatar_name, mfa_enabled,
                     password_hash
              FROM users WHERE id = $1",
         )
@@ -180,7 +180,7 @@ impl UserRepository for PgUsers {
                updated_at = $6
              WHERE id = $7
              RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name",
+                    email_verified, pending_email, avatar_name, mfa_enabled",
         )
         .bind(changes.full_name.is_some())
         .bind(changes.full_name.flatten().map(|name| name.as_str().to_owned()))
@@ -242,7 +242,7 @@ impl UserRepository for PgUsers {
         let rows: Vec<UserRow> = sqlx::query_as(
             "UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3
              RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name",
+                    email_verified, pending_email, avatar_name, mfa_enabled",
         )
         .bind(active)
         .bind(now)

@@ -6,6 +6,7 @@
 mod audit;
 mod avatars;
 mod email;
+mod mfa;
 mod sessions;
 mod throttles;
 mod users;
@@ -23,6 +24,7 @@ use sqlx::sqlite::{
 pub use audit::SqliteAudit;
 pub use avatars::SqliteAvatars;
 pub use email::SqliteEmail;
+pub use mfa::SqliteMfa;
 pub use sessions::SqliteSessions;
 pub use throttles::SqliteThrottles;
 pub use users::SqliteUsers;

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{SqlitePools, Writer};
-use crate::domain::{RefreshTokenHash, Session, SessionId, UserId};
+use crate::domain::{Amr, RefreshTokenHash, Session, SessionId, UserId};
 use crate::repositories::errors::classify;
 use crate::repositories::rows::{RefreshTokenRow, SessionRow};
 use crate::repositories::{
@@ -29,8 +29,9 @@ impl SessionRepository for SqliteSessions {
     async fn create(&self, session: NewSession, root: NewRefreshToken) -> Result<(), RepoError> {
         let mut writer = Writer::begin(&self.pools.write).await?;
         let inserted = sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip)
-             SELECT $1, $2, $3, $3, $4, $5, $6
+            "INSERT INTO sessions
+               (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, amr)
+             SELECT $1, $2, $3, $3, $4, $5, $6, $7
              WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND is_active)",
         )
         .bind(session.id.as_uuid())
@@ -39,6 +40,7 @@ impl SessionRepository for SqliteSessions {
         .bind(session.expires_at)
         .bind(session.user_agent)
         .bind(session.ip.map(|ip| ip.to_string()))
+        .bind(session.amr.as_str())
         .execute(writer.conn())
         .await
         .map_err(classify)?
@@ -61,7 +63,7 @@ impl SessionRepository for SqliteSessions {
         let mut writer = Writer::begin(&self.pools.write).await?;
         // The conditional update is the arbiter between racing refreshes: exactly one of them
         // finds `rotated_at` still empty.
-        let claimed: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        let claimed: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
             "UPDATE refresh_tokens SET rotated_at = $1
              WHERE token_hash = $2
                AND rotated_at IS NULL
@@ -70,14 +72,15 @@ impl SessionRepository for SqliteSessions {
                  SELECT id FROM sessions
                  WHERE revoked_at IS NULL AND julianday(expires_at) > julianday($1))
              RETURNING session_id,
-               (SELECT user_id FROM sessions WHERE sessions.id = refresh_tokens.session_id)",
+               (SELECT user_id FROM sessions WHERE sessions.id = refresh_tokens.session_id),
+               (SELECT amr FROM sessions WHERE sessions.id = refresh_tokens.session_id)",
         )
         .bind(now)
         .bind(presented.as_bytes().as_slice())
         .fetch_all(writer.conn())
         .await
         .map_err(classify)?;
-        let Some(&(session_id, user_id)) = claimed.first() else {
+        let Some((session_id, user_id, amr)) = claimed.into_iter().next() else {
             writer.rollback().await?;
             return Ok(Rotation::Refused);
         };
@@ -90,7 +93,8 @@ impl SessionRepository for SqliteSessions {
         let session_id = SessionId::from_uuid(session_id);
         insert_refresh_token(&mut writer, session_id, &successor).await?;
         writer.commit().await?;
-        Ok(Rotation::Rotated { session_id, user_id: UserId::from_uuid(user_id) })
+        let amr = Amr::from_stored(&amr);
+        Ok(Rotation::Rotated { session_id, user_id: UserId::from_uuid(user_id), amr })
     }
 
     #[tracing::instrument(skip_all)]
@@ -101,7 +105,7 @@ impl SessionRepository for SqliteSessions {
         let row: Option<RefreshTokenRow> = sqlx::query_as(
             "SELECT t.session_id, s.user_id, t.expires_at, t.rotated_at,
                     s.revoked_at IS NOT NULL AS session_revoked,
-                    s.expires_at AS session_expires_at
+                    s.expires_at AS session_expires_at, s.amr
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
              WHERE t.token_hash = $1",
         )

@@ -9,12 +9,29 @@ use crate::domain::OutgoingMail;
 /// Every message, with what its text needs.
 #[derive(Debug, Clone, Copy)]
 pub enum Message<'a> {
-    VerifyEmail { link: &'a str, valid_for: &'a str },
-    ResetPassword { link: &'a str, valid_for: &'a str },
-    ConfirmEmailChange { link: &'a str, valid_for: &'a str, new_email: &'a str },
+    VerifyEmail {
+        link: &'a str,
+        valid_for: &'a str,
+    },
+    ResetPassword {
+        link: &'a str,
+        valid_for: &'a str,
+    },
+    ConfirmEmailChange {
+        link: &'a str,
+        valid_for: &'a str,
+        new_email: &'a str,
+    },
     PasswordChanged,
-    EmailChangeRequested { new_email: &'a str },
+    EmailChangeRequested {
+        new_email: &'a str,
+    },
     EmailChanged,
+    /// Two-factor sign-in (SPEC §15): each change mails a notice.
+    MfaEnabled,
+    MfaDisabled,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
 }
 
 #[derive(Serialize)]
@@ -28,6 +45,14 @@ struct LinkContext<'a> {
     /// configured template (the template engine's own escaping would also turn `/` into `&#x2f;`).
     link_html: minijinja::Value,
     valid_for: &'a str,
+}
+
+#[derive(Serialize)]
+struct MfaContext<'a> {
+    subject: &'a str,
+    service: &'static str,
+    change: &'static str,
+    state: &'static str,
 }
 
 #[derive(Serialize)]
@@ -52,6 +77,8 @@ impl Templates {
         env.add_template("link.html", include_str!("templates/link.html"))?;
         env.add_template("notice.txt", include_str!("templates/notice.txt"))?;
         env.add_template("notice.html", include_str!("templates/notice.html"))?;
+        env.add_template("mfa.txt", include_str!("templates/mfa.txt"))?;
+        env.add_template("mfa.html", include_str!("templates/mfa.html"))?;
         Ok(Self { env })
     }
 
@@ -91,6 +118,13 @@ impl Templates {
                 subject,
                 "your account now uses a new email address; this one no longer signs in.".to_owned(),
             )?,
+            Message::MfaEnabled
+            | Message::MfaDisabled
+            | Message::RecoveryCodeUsed
+            | Message::RecoveryCodesRegenerated => {
+                let (change, state) = message.mfa_text();
+                self.pair("mfa", &MfaContext { subject, service: SERVICE, change, state })?
+            }
         };
         Ok(OutgoingMail { kind, recipient, subject: subject.to_owned(), text, html })
     }
@@ -137,6 +171,35 @@ impl Message<'_> {
                 ("email_change_requested", "A change of your email address was requested")
             }
             Self::EmailChanged => ("email_changed", "Your email address was changed"),
+            Self::MfaEnabled => ("mfa_enabled", "Two-factor sign-in is on"),
+            Self::MfaDisabled => ("mfa_disabled", "Two-factor sign-in is off"),
+            Self::RecoveryCodeUsed => ("mfa_recovery_code_used", "A recovery code was used"),
+            Self::RecoveryCodesRegenerated => {
+                ("mfa_recovery_codes_regenerated", "New recovery codes were made")
+            }
+        }
+    }
+
+    /// What changed and where that leaves the account, for the two-factor notices.
+    fn mfa_text(self) -> (&'static str, &'static str) {
+        match self {
+            Self::MfaEnabled => (
+                "Two-factor sign-in was switched on for your account.",
+                "Signing in now takes your password and a code from your authenticator app \
+                 (or one of your recovery codes).",
+            ),
+            Self::MfaDisabled => (
+                "Two-factor sign-in was switched off for your account.",
+                "Signing in now takes your password alone; your recovery codes no longer work.",
+            ),
+            Self::RecoveryCodeUsed => (
+                "One of your recovery codes was just used to sign in to your account.",
+                "That code no longer works. Make new codes when few are left.",
+            ),
+            _ => (
+                "New recovery codes were made for your account.",
+                "Every older recovery code stopped working; keep the new ones somewhere safe.",
+            ),
         }
     }
 }
@@ -163,5 +226,16 @@ mod tests {
             .render(Message::EmailChangeRequested { new_email: "<b>@x.example" }, None)
             .expect("renders");
         assert!(notice.html.contains("&lt;b&gt;"), "{}", notice.html);
+        for message in [
+            Message::MfaEnabled,
+            Message::MfaDisabled,
+            Message::RecoveryCodeUsed,
+            Message::RecoveryCodesRegenerated,
+        ] {
+            let mail = templates.render(message, None).expect("renders");
+            assert!(mail.text.contains("recovery codes") || mail.text.contains("two-factor"));
+            assert!(mail.html.contains(&mail.subject), "{}", mail.html);
+            assert!(mail.kind.starts_with("mfa_"), "{}", mail.kind);
+        }
     }
 }

@@ -14,9 +14,10 @@ use crate::api::refresh_cookie::{
     Presented, RefreshBody, RequestOrigin, signed_in_response, with_cleared_cookie,
 };
 use crate::api::v1::schemas::{
-    RefreshTokenRequest, SigninRequest, SignupRequest, SignupResponse, TokenResponse, UserResponse,
+    RefreshTokenRequest, SigninRequest, SigninResponse, SignupRequest, SignupResponse,
+    TokenResponse, UserResponse,
 };
-use crate::services::AccountError;
+use crate::services::{AccountError, SignInOutcome};
 
 /// The routes that take credentials, which get the stricter per-IP limit.
 pub fn credential_router() -> Router<AppState> {
@@ -72,11 +73,14 @@ problem_responses!(SignInProblems:
 /// With `auth.refresh_cookie` on and an allowlisted `Origin`, the refresh token is set as the
 /// cookie `__Host-warren_refresh` (`HttpOnly; Secure; SameSite=Strict; Path=/`, `Max-Age` = the
 /// session's remaining lifetime) and left out of the body.
+///
+/// With two-factor sign-in on, the right password answers `mfa_required` with an `mfa_token`
+/// instead, and `/api/v1/auth/signin/mfa` completes the signin.
 #[utoipa::path(
     post, path = "/api/v1/auth/signin", tag = "auth",
     request_body = SigninRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse, headers(
+        (status = 200, description = "Signed in, or (two-factor sign-in on) `mfa_required`", body = SigninResponse, headers(
             ("Set-Cookie" = String, description = "`__Host-warren_refresh=…` in cookie mode, for an allowlisted `Origin`"),
         )),
         SignInProblems,
@@ -89,8 +93,13 @@ pub(crate) async fn sign_in(
     Json(request): Json<SigninRequest>,
 ) -> ApiResult<Response> {
     let (email, password) = request.parse()?;
-    let signed_in = state.accounts.sign_in(&email, &password, &client).await?;
-    signed_in_response(&state, origin, signed_in)
+    match state.accounts.sign_in(&email, &password, &client).await? {
+        SignInOutcome::SignedIn(signed_in) => signed_in_response(&state, origin, signed_in),
+        SignInOutcome::MfaRequired(challenge) => {
+            let body = SigninResponse::MfaRequired(challenge.into());
+            Ok(axum::Json(body).into_response())
+        }
+    }
 }
 
 problem_responses!(RefreshProblems:

@@ -16,7 +16,7 @@ use crate::api::error::responses::problem_responses;
 use crate::api::extractors::AuthUser;
 use crate::api::v1::schemas::{SessionResponse, UserResponse};
 use crate::domain::AuthEvent;
-use crate::services::AccountExport;
+use crate::services::{AccountExport, MfaStatus};
 
 /// What the download is saved as.
 const DISPOSITION: &str = "attachment; filename=\"warren-export.json\"";
@@ -37,6 +37,28 @@ pub struct AccountExportResponse {
     pub sessions: Vec<SessionResponse>,
     /// The account's own audit events, oldest first.
     pub audit_events: Vec<AuditEventResponse>,
+    /// Two-factor sign-in: whether it is on, since when, recovery codes left. Never a secret.
+    pub mfa: MfaExportResponse,
+}
+
+/// The state of two-factor sign-in, without the secret or any code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaExportResponse {
+    pub enabled: bool,
+    /// When it was switched on; null while off.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub enabled_at: Option<OffsetDateTime>,
+    pub recovery_codes_left: u64,
+}
+
+impl From<MfaStatus> for MfaExportResponse {
+    fn from(status: MfaStatus) -> Self {
+        Self {
+            enabled: status.enabled_at.is_some(),
+            enabled_at: status.enabled_at,
+            recovery_codes_left: status.recovery_codes_left,
+        }
+    }
 }
 
 /// One recorded authentication event.
@@ -72,6 +94,7 @@ impl From<AccountExport> for AccountExportResponse {
             user: UserResponse::from(&export.user),
             sessions: export.sessions.into_iter().map(SessionResponse::from).collect(),
             audit_events: export.events.into_iter().map(AuditEventResponse::from).collect(),
+            mfa: export.mfa.into(),
         }
     }
 }
@@ -80,8 +103,8 @@ problem_responses!(ExportProblems: Unauthenticated, RateLimited);
 
 /// Download a copy of the caller's data.
 ///
-/// A JSON attachment with the profile, live sessions and the account's audit events. Limited
-/// to 5 exports at once per account, then one every 12 minutes.
+/// A JSON attachment with the profile, live sessions, two-factor status and the account's
+/// audit events. Limited to 5 exports at once per account, then one every 12 minutes.
 #[utoipa::path(
     get, path = "/api/v1/users/me/export", tag = "users", security(("bearer" = [])),
     responses(

@@ -7,5 +7,6 @@ pub mod events;
 pub mod export;
 pub mod health;
 pub mod jwks;
+pub mod mfa;
 pub mod sessions;
 pub mod users;

@@ -19,7 +19,10 @@ fn fixture() -> Fixture {
 }
 
 fn issue(tokens: &AccessTokens, now: OffsetDateTime) -> String {
-    tokens.issue(UserId::generate(), SessionId::generate(), 3, now).expect("issue").token
+    tokens
+        .issue(UserId::generate(), SessionId::generate(), 3, Amr::Password, now)
+        .expect("issue")
+        .token
 }
 
 /// Re-signs `claims` with the fixture's key, for tokens Warren itself would never issue.
@@ -53,6 +56,7 @@ fn a_fresh_token_carries_every_claim_and_verifies() {
     assert_eq!(claims.exp - claims.iat, 900);
     assert_eq!(claims.nbf, claims.iat);
     assert_eq!(claims.ver, 3);
+    assert_eq!(claims.amr, ["pwd"]);
 }
 
 #[test]
@@ -91,7 +95,7 @@ fn lifetimes_longer_than_configured_are_refused() {
 fn every_claim_is_required() {
     let Fixture { tokens, .. } = fixture();
     let now = OffsetDateTime::now_utc();
-    for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver"] {
+    for claim in ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "sid", "ver", "amr"] {
         let mut claims = claims_of(&tokens, now);
         claims.as_object_mut().expect("object").remove(claim);
         let token = sign(&tokens, &valid_header(&tokens), &claims);

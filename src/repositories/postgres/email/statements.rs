@@ -14,7 +14,7 @@ use crate::repositories::errors::classify;
 use crate::repositories::rows::{SpentLinkRow, UserRow};
 
 const USER_COLUMNS: &str = "id, email, full_name, is_active, token_version, created_at, \
-     updated_at, email_verified, pending_email, avatar_name";
+     updated_at, email_verified, pending_email, avatar_name, mfa_enabled";
 
 /// Stores `link`, ending the user's older links of the same purpose.
 pub(in super::super) async fn insert_link(
