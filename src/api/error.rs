@@ -14,7 +14,9 @@ use utoipa::ToSchema;
 
 use crate::domain::ValidationErrors;
 use crate::repositories::RepoError;
-use crate::services::{AccountError, AvatarError, EmailError, ExportError, TooManySockets};
+use crate::services::{
+    AccountError, AvatarError, EmailError, ExportError, SessionError, TooManySockets,
+};
 
 /// RFC 6750 §3.1: the challenge for a presented but unusable token.
 const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\", \
@@ -394,6 +396,17 @@ impl From<AccountError> for AppError {
             AccountError::Validation(errors) => Self::Validation(errors),
             AccountError::Unavailable(cause) => unavailable(cause),
             AccountError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<SessionError> for AppError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Unauthenticated => Self::Unauthenticated,
+            SessionError::InvalidRefreshToken => Self::InvalidRefreshToken,
+            SessionError::Unavailable(cause) => unavailable(cause),
+            SessionError::Internal(cause) => Self::Internal(cause),
         }
     }
 }

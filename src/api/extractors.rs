@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::{AppError, AppState};
 use crate::domain::ValidationErrors;
-use crate::services::{AccountError, Authenticated, ClientContext};
+use crate::services::{Authenticated, ClientContext, SessionError};
 
 /// A JSON body. Wrong media type → 415, bad syntax → 400 `malformed_json`, well-formed JSON
 /// of the wrong shape (unknown, duplicate, missing or mistyped fields) → 422 naming the field.
@@ -132,7 +132,7 @@ impl FromRequestParts<AppState> for AuthUser {
         };
         match state.sessions.authenticate(token).await {
             Ok(caller) => Ok(Self(caller)),
-            Err(AccountError::Unauthenticated) => Err(AppError::InvalidAccessToken),
+            Err(SessionError::Unauthenticated) => Err(AppError::InvalidAccessToken),
             Err(other) => Err(other.into()),
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::email::{EmailService, Message};
 use super::events::{AccountEvent, Events};
 use super::mfa::{MfaChallenge, MfaService};
-use super::sessions::{SessionService, SignedIn};
+use super::sessions::{SessionError, SessionService, SignedIn};
 use super::throttle::LoginThrottle;
 use super::{AccountError, AuditLog, Authenticated, ClientContext, ThrottleError};
 use crate::core::clock::Clock;
@@ -165,8 +165,8 @@ impl AccountService {
         let signed_in =
             self.sessions.open(user, Amr::Password, client).await.map_err(|error| match error {
                 // The account was deleted or deactivated between the check and the session.
-                AccountError::Unauthenticated => AccountError::InvalidCredentials,
-                other => other,
+                SessionError::Unauthenticated => AccountError::InvalidCredentials,
+                other => other.into(),
             })?;
         self.throttle.succeeded(email).await?;
         Ok(SignInOutcome::SignedIn(signed_in))

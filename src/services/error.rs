@@ -1,7 +1,7 @@
 //! The errors account operations answer with, and how every service's error enum takes
 //! storage and hashing failures (`storage_failures!`).
 
-use super::{EmailError, ThrottleError};
+use super::{EmailError, SessionError, ThrottleError};
 use crate::domain::ValidationErrors;
 use crate::repositories::RepoError;
 
@@ -87,6 +87,17 @@ impl From<EmailError> for AccountError {
             EmailError::EmailTaken => Self::EmailTaken,
             EmailError::Unavailable(cause) => Self::Unavailable(cause),
             EmailError::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<SessionError> for AccountError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Unauthenticated => Self::Unauthenticated,
+            SessionError::InvalidRefreshToken => Self::InvalidRefreshToken,
+            SessionError::Unavailable(cause) => Self::Unavailable(cause),
+            SessionError::Internal(cause) => Self::Internal(cause),
         }
     }
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::{AccountError, AuditLog, Authenticated, MfaService, SessionService, SessionView};
+use super::{
+    AccountError, AuditLog, Authenticated, MfaService, SessionError, SessionService, SessionView,
+};
 use crate::repositories::RepoError;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,12 +27,22 @@ pub enum ExportError {
 
 super::error::storage_failures!(ExportError);
 
-impl From<AccountError> for ExportError {
+impl From<SessionError> for ExportError {
     /// Listing the caller's sessions can only fail in storage.
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Unavailable(cause) => Self::Unavailable(cause),
+            other => Self::Internal(anyhow::Error::new(other).context("list sessions")),
+        }
+    }
+}
+
+impl From<AccountError> for ExportError {
+    /// Reading the MFA status can only fail in storage.
     fn from(error: AccountError) -> Self {
         match error {
             AccountError::Unavailable(cause) => Self::Unavailable(cause),
-            other => Self::Internal(anyhow::Error::new(other).context("list sessions")),
+            other => Self::Internal(anyhow::Error::new(other).context("read the MFA status")),
         }
     }
 }

@@ -25,5 +25,5 @@ pub use error::AccountError;
 pub use events::{AccountEvent, Events, Publisher, Signal, Subscription, TooManySockets};
 pub use export::{AccountExport, ExportError, ExportService};
 pub use mfa::{MfaChallenge, MfaService, TotpEnrolment};
-pub use sessions::{SessionPolicy, SessionService, SessionView, SignedIn};
+pub use sessions::{SessionError, SessionPolicy, SessionService, SessionView, SignedIn};
 pub use throttle::{LoginThrottle, ThrottleError};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use super::events::{AccountEvent, Events};
-use super::{AccountError, AuditLog, Authenticated, ClientContext};
+use super::{AuditLog, Authenticated, ClientContext};
 use crate::core::clock::Clock;
 use crate::core::security::{AccessTokens, IssuedAccessToken, RefreshToken, RefreshTokens};
 use crate::domain::{Amr, AuthEventKind, Session, SessionId, User, UserId};
@@ -14,6 +14,24 @@ use crate::repositories::{
     NewRefreshToken, NewSession, RefreshTokenState, RepoError, Rotation, SessionRepository,
     UserRepository,
 };
+
+/// What session operations answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The access token is missing, malformed, expired, revoked or stale, or its account is
+    /// gone or inactive.
+    #[error("missing, invalid or revoked access token")]
+    Unauthenticated,
+    /// The refresh token is unknown, expired, spent or revoked, or its account is inactive.
+    #[error("unknown, expired or revoked refresh token")]
+    InvalidRefreshToken,
+    #[error("the database is unavailable")]
+    Unavailable(#[source] RepoError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+super::error::storage_failures!(SessionError);
 
 /// How long sessions and their tokens live.
 #[derive(Debug, Clone, Copy)]
@@ -77,11 +95,11 @@ impl SessionService {
         user: User,
         amr: Amr,
         client: &ClientContext,
-    ) -> Result<SignedIn, AccountError> {
+    ) -> Result<SignedIn, SessionError> {
         let now = self.clock.now();
         let session_id = SessionId::generate();
         let refresh_token = self.refresh.generate().map_err(|e| {
-            AccountError::Internal(anyhow::anyhow!("no randomness for a refresh token: {e}"))
+            SessionError::Internal(anyhow::anyhow!("no randomness for a refresh token: {e}"))
         })?;
         let session = NewSession {
             id: session_id,
@@ -95,7 +113,7 @@ impl SessionService {
         match self.sessions.create(session, self.new_token(&refresh_token, now)).await {
             Ok(()) => {}
             // Deleted or deactivated since its credentials were checked.
-            Err(RepoError::Gone) => return Err(AccountError::Unauthenticated),
+            Err(RepoError::Gone) => return Err(SessionError::Unauthenticated),
             Err(other) => return Err(other.into()),
         }
         let access_token = self.issue_access(&user, session_id, amr, now)?;
@@ -112,8 +130,8 @@ impl SessionService {
         &self,
         presented: &str,
         client: &ClientContext,
-    ) -> Result<SignedIn, AccountError> {
-        let presented = RefreshToken::parse(presented).ok_or(AccountError::InvalidRefreshToken)?;
+    ) -> Result<SignedIn, SessionError> {
+        let presented = RefreshToken::parse(presented).ok_or(SessionError::InvalidRefreshToken)?;
         let successor = self.refresh.successor_of(&presented);
         let now = self.clock.now();
         let rotation =
@@ -129,7 +147,7 @@ impl SessionService {
             .find_with_session(user_id, session_id)
             .await?
             .filter(|(user, _)| user.is_active)
-            .ok_or(AccountError::InvalidRefreshToken)?;
+            .ok_or(SessionError::InvalidRefreshToken)?;
         let access_token = self.issue_access(&user, session_id, amr, now)?;
         self.audit.record(AuthEventKind::Refresh, Some(user.id), Some(session_id), client).await;
         let session_remaining = session.expires_at - now;
@@ -145,16 +163,16 @@ impl SessionService {
         successor: &RefreshToken,
         now: OffsetDateTime,
         client: &ClientContext,
-    ) -> Result<(SessionId, UserId, Amr), AccountError> {
+    ) -> Result<(SessionId, UserId, Amr), SessionError> {
         let Some(state) = self.sessions.find_refresh_token(&presented.hash()).await? else {
-            return Err(AccountError::InvalidRefreshToken);
+            return Err(SessionError::InvalidRefreshToken);
         };
         let RefreshTokenState { session_id, user_id, rotated_at, session, amr, .. } = state;
         let Some(rotated_at) = rotated_at else {
-            return Err(AccountError::InvalidRefreshToken); // idle-expired, or session ended
+            return Err(SessionError::InvalidRefreshToken); // idle-expired, or session ended
         };
         if !session.is_live(now) {
-            return Err(AccountError::InvalidRefreshToken);
+            return Err(SessionError::InvalidRefreshToken);
         }
         if now - rotated_at <= self.policy.reuse_grace {
             // Handing out a successor that was itself rotated would only trip reuse detection
@@ -162,7 +180,7 @@ impl SessionService {
             let successor = self.sessions.find_refresh_token(&successor.hash()).await?;
             return match successor {
                 Some(successor) if successor.is_usable(now) => Ok((session_id, user_id, amr)),
-                _ => Err(AccountError::InvalidRefreshToken),
+                _ => Err(SessionError::InvalidRefreshToken),
             };
         }
         if self.sessions.revoke(session_id, now).await? {
@@ -171,7 +189,7 @@ impl SessionService {
         tracing::warn!(%user_id, %session_id, "rotated refresh token replayed; session revoked");
         let kind = AuthEventKind::RefreshTokenReuse;
         self.audit.record(kind, Some(user_id), Some(session_id), client).await;
-        Err(AccountError::InvalidRefreshToken)
+        Err(SessionError::InvalidRefreshToken)
     }
 
     /// Ends the session the token belongs to. Unknown tokens are ignored: sign-out is
@@ -180,8 +198,8 @@ impl SessionService {
         &self,
         presented: &str,
         client: &ClientContext,
-    ) -> Result<(), AccountError> {
-        let token = RefreshToken::parse(presented).ok_or(AccountError::InvalidRefreshToken)?;
+    ) -> Result<(), SessionError> {
+        let token = RefreshToken::parse(presented).ok_or(SessionError::InvalidRefreshToken)?;
         let now = self.clock.now();
         // Like refresh (SPEC §4): only a token that could still be exchanged ends its session;
         // an unknown, expired, spent or revoked one, or an inactive account's, is a 401.
@@ -190,12 +208,12 @@ impl SessionService {
             .find_refresh_token(&token.hash())
             .await?
             .filter(|state| state.is_usable(now))
-            .ok_or(AccountError::InvalidRefreshToken)?;
+            .ok_or(SessionError::InvalidRefreshToken)?;
         self.users
             .find_by_id(state.user_id)
             .await?
             .filter(|user| user.is_active)
-            .ok_or(AccountError::InvalidRefreshToken)?;
+            .ok_or(SessionError::InvalidRefreshToken)?;
         // Two signouts racing with one token: only the one that ended the session is audited.
         if self.sessions.revoke(state.session_id, now).await? {
             self.session_revoked(state.user_id, state.session_id).await;
@@ -213,7 +231,7 @@ impl SessionService {
         caller: &Authenticated,
         session: SessionId,
         client: &ClientContext,
-    ) -> Result<bool, AccountError> {
+    ) -> Result<bool, SessionError> {
         let (user, now) = (caller.user.id, self.clock.now());
         let live = self.sessions.list_live(user, now).await?;
         if !live.iter().any(|live| live.id == session) {
@@ -232,7 +250,7 @@ impl SessionService {
         &self,
         caller: &Authenticated,
         client: &ClientContext,
-    ) -> Result<(), AccountError> {
+    ) -> Result<(), SessionError> {
         let now = self.clock.now();
         let user = caller.user.id;
         self.sessions.revoke_all(user, now).await?;
@@ -243,7 +261,7 @@ impl SessionService {
     }
 
     /// The caller's live sessions, oldest first.
-    pub async fn list(&self, caller: &Authenticated) -> Result<Vec<SessionView>, AccountError> {
+    pub async fn list(&self, caller: &Authenticated) -> Result<Vec<SessionView>, SessionError> {
         let sessions = self.sessions.list_live(caller.user.id, self.clock.now()).await?;
         Ok(sessions
             .into_iter()
@@ -254,7 +272,7 @@ impl SessionService {
     /// Resolves a bearer token to its user. Refused: bad signature or claims, a stale token
     /// version (password changed, signed out everywhere), an ended session, an inactive or
     /// deleted account.
-    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AccountError> {
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, SessionError> {
         self.authenticate_until(token).await.map(|(caller, _)| caller)
     }
 
@@ -263,22 +281,22 @@ impl SessionService {
     pub async fn authenticate_until(
         &self,
         token: &str,
-    ) -> Result<(Authenticated, OffsetDateTime), AccountError> {
+    ) -> Result<(Authenticated, OffsetDateTime), SessionError> {
         let now = self.clock.now();
         let claims = self.access.verify(token, now).map_err(|error| {
             tracing::debug!(%error, "access token refused");
-            AccountError::Unauthenticated
+            SessionError::Unauthenticated
         })?;
         let (user, session) = self
             .users
             .find_with_session(claims.user_id(), claims.session_id())
             .await?
-            .ok_or(AccountError::Unauthenticated)?;
+            .ok_or(SessionError::Unauthenticated)?;
         if !user.is_active || user.token_version != claims.ver || !session.is_live(now) {
-            return Err(AccountError::Unauthenticated);
+            return Err(SessionError::Unauthenticated);
         }
         let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
-            .map_err(|_| AccountError::Unauthenticated)?;
+            .map_err(|_| SessionError::Unauthenticated)?;
         Ok((Authenticated { user, session_id: claims.session_id() }, expires_at))
     }
 
@@ -306,10 +324,10 @@ impl SessionService {
         session: SessionId,
         amr: Amr,
         now: OffsetDateTime,
-    ) -> Result<IssuedAccessToken, AccountError> {
+    ) -> Result<IssuedAccessToken, SessionError> {
         self.access
             .issue(user.id, session, user.token_version, amr, now)
-            .map_err(|e| AccountError::Internal(anyhow::Error::new(e).context("sign access token")))
+            .map_err(|e| SessionError::Internal(anyhow::Error::new(e).context("sign access token")))
     }
 }
 

@@ -5,7 +5,7 @@
 use super::AccountService;
 use crate::domain::{Amr, CandidatePassword, RecoveryCode};
 use crate::services::mfa::TotpEnrolment;
-use crate::services::{AccountError, Authenticated, ClientContext, SignedIn};
+use crate::services::{AccountError, Authenticated, ClientContext, SessionError, SignedIn};
 
 impl AccountService {
     /// `POST /users/me/mfa/totp`: a new, pending TOTP secret after the password.
@@ -65,8 +65,8 @@ impl AccountService {
         let signed_in = self.sessions.open(user, Amr::PasswordAndOtp, client).await.map_err(
             |error| match error {
                 // Deleted or deactivated since the first step.
-                AccountError::Unauthenticated => AccountError::InvalidMfaToken,
-                other => other,
+                SessionError::Unauthenticated => AccountError::InvalidMfaToken,
+                other => other.into(),
             },
         )?;
         self.throttle.succeeded(&email).await?;

@@ -17,7 +17,7 @@ use crate::api::v1::schemas::{
     RefreshTokenRequest, SigninRequest, SigninResponse, SignupRequest, SignupResponse,
     TokenResponse, UserResponse,
 };
-use crate::services::{AccountError, SignInOutcome};
+use crate::services::{SessionError, SignInOutcome};
 
 /// The routes that take credentials, which get the stricter per-IP limit.
 pub fn credential_router() -> Router<AppState> {
@@ -138,7 +138,7 @@ pub(crate) async fn refresh(
     match state.sessions.refresh(&presented.token, &client).await {
         Ok(signed_in) => signed_in_response(&state, origin, signed_in),
         // A dead cookie would only come back on every page load: delete it with the 401.
-        Err(AccountError::InvalidRefreshToken) if presented.from_cookie => {
+        Err(SessionError::InvalidRefreshToken) if presented.from_cookie => {
             Ok(with_cleared_cookie(AppError::InvalidRefreshToken.into_response()))
         }
         Err(error) => Err(error.into()),
@@ -178,7 +178,7 @@ pub(crate) async fn sign_out(
     let presented = Presented::from_request(&state, origin, &headers, request)?;
     let answer = match state.sessions.sign_out(&presented.token, &client).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(AccountError::InvalidRefreshToken) => AppError::InvalidRefreshToken.into_response(),
+        Err(SessionError::InvalidRefreshToken) => AppError::InvalidRefreshToken.into_response(),
         Err(error) => return Err(error.into()),
     };
     // Signed out now, or the cookie was dead already: either way it goes.

@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::api::AppState;
 use crate::api::v1::schemas::UserResponse;
 use crate::domain::{SessionId, User, UserId};
-use crate::services::{AccountError, AccountEvent, Authenticated, Signal, Subscription};
+use crate::services::{AccountEvent, Authenticated, SessionError, Signal, Subscription};
 
 /// Largest client frame accepted (SPEC §10); larger ones close the socket with 1008.
 const MAX_CLIENT_FRAME: usize = 4 * 1024;
@@ -137,7 +137,7 @@ impl LiveSocket {
                 (self.token, self.expires_at) = (token, expires_at);
                 Step::Idle
             }
-            Ok(_) | Err(AccountError::Unauthenticated) => {
+            Ok(_) | Err(SessionError::Unauthenticated) => {
                 Step::close(UNAUTHORIZED, "token refused")
             }
             Err(error) => {
@@ -162,7 +162,7 @@ impl LiveSocket {
                 self.version = caller.user.token_version;
                 Step::Idle
             }
-            Err(AccountError::Unauthenticated) => Step::close(UNAUTHORIZED, "token refused"),
+            Err(SessionError::Unauthenticated) => Step::close(UNAUTHORIZED, "token refused"),
             Err(_) => Step::Idle, // the database is down; check again on the next signal
         }
     }
