@@ -31,15 +31,15 @@ use crate::api::v1::endpoints::{
 };
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
-use crate::core::config::{AuthSettings, Settings};
-use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens, SecretBox};
-use crate::domain::BackoffPolicy;
+use crate::core::config::Settings;
+use crate::core::security::{KeyRing, PasswordHasher};
 use crate::preflight;
 use crate::repositories::Database;
-use crate::services::{
-    AccountService, AuditLog, AvatarService, Dispatcher, EmailService, Events, ExportService,
-    ImagePool, LoginThrottle, MailTransport, MfaService, SessionPolicy, SessionService,
-};
+use crate::services::{Dispatcher, Events, MailTransport};
+
+mod wiring;
+
+use wiring::build_state;
 
 /// How long a stopping instance waits for the email delivery in hand.
 const DISPATCHER_GRACE: Duration = Duration::from_secs(20);
@@ -175,111 +175,6 @@ impl Application {
     }
 }
 
-// Every service is wired here, in one readable list; splitting it would scatter the wiring.
-#[allow(clippy::too_many_lines)]
-fn build_state(
-    settings: &Settings,
-    database: Database,
-    keys: Arc<KeyRing>,
-    clock: Arc<dyn Clock>,
-    password_params: argon2::Params,
-) -> anyhow::Result<AppState> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let hasher =
-        PasswordHasher::new(password_params, cores).context("initialise password hashing")?;
-    let auth = &settings.auth;
-    let (tokens, refresh) = token_issuers(&keys, auth);
-    let repositories = database.repositories().clone();
-    let audit = Arc::new(AuditLog::new(repositories.audit, Arc::clone(&clock)));
-    let users = repositories.users;
-    let max_sockets = usize::try_from(settings.events.max_sockets_per_user).unwrap_or(1);
-    let events = Events::start(database.event_channel(), Arc::clone(&users), max_sockets);
-    let sessions = Arc::new(SessionService::new(
-        repositories.sessions,
-        Arc::clone(&users),
-        tokens,
-        refresh,
-        session_policy(auth),
-        Arc::clone(&audit),
-        Arc::clone(&clock),
-        Arc::clone(&events),
-    ));
-    let email = Arc::new(EmailService::new(
-        repositories.email,
-        Arc::clone(&users),
-        settings.email.clone(),
-        auth.require_verified_email,
-        Arc::clone(&audit),
-        Arc::clone(&clock),
-        Arc::clone(&events),
-    )?);
-    let avatars = AvatarService::new(
-        repositories.avatars,
-        ImagePool::new(cores),
-        settings.avatar.size,
-        Arc::clone(&events),
-        Arc::clone(&clock),
-    );
-    let mfa = Arc::new(MfaService::new(
-        repositories.mfa,
-        Arc::clone(&users),
-        SecretBox::load(settings).context("load the MFA encryption key")?,
-        settings.mfa.issuer.clone(),
-        LoginThrottle::new(Arc::clone(&repositories.throttles), BackoffPolicy::default()),
-        Arc::clone(&email),
-        Arc::clone(&audit),
-        Arc::clone(&clock),
-        Arc::clone(&events),
-    ));
-    let export =
-        Arc::new(ExportService::new(Arc::clone(&sessions), Arc::clone(&audit), Arc::clone(&mfa)));
-    let accounts = AccountService::new(
-        users,
-        Arc::clone(&sessions),
-        LoginThrottle::new(repositories.throttles, BackoffPolicy::default()),
-        audit,
-        hasher,
-        Arc::clone(&email),
-        clock,
-        Arc::clone(&events),
-        Arc::clone(&mfa),
-    );
-    Ok(AppState {
-        accounts: Arc::new(accounts),
-        mfa,
-        sessions,
-        email,
-        avatars: Arc::new(avatars),
-        events,
-        allowed_origins: settings.cors.allowed_origins.clone().into(),
-        refresh_cookie: auth.refresh_cookie,
-        export,
-        keys,
-        database,
-        password_policy: settings.password_policy(),
-        trusted_proxies: settings.trusted_proxies.clone().into(),
-        jwks_cache_control: jwks_cache_control(auth)?,
-    })
-}
-
-/// Verifiers may cache keys for a fraction of a token's life: a rotated-in key is then fetched
-/// well before tokens it signed are common.
-fn jwks_cache_control(auth: &AuthSettings) -> anyhow::Result<HeaderValue> {
-    let max_age = (auth.access_token_ttl_secs / 3).max(60);
-    HeaderValue::from_str(&format!("public, max-age={max_age}")).context("JWKS cache header")
-}
-
-/// Access tokens signed with the current key, and refresh-token successors keyed from it.
-fn token_issuers(keys: &Arc<KeyRing>, auth: &AuthSettings) -> (Arc<AccessTokens>, RefreshTokens) {
-    let tokens = Arc::new(AccessTokens::new(
-        Arc::clone(keys),
-        &auth.issuer,
-        &auth.audience,
-        auth.access_token_ttl_secs,
-    ));
-    (tokens, RefreshTokens::new(keys.derive_secret("refresh-token-successor")))
-}
-
 /// The full router with every layer, exactly as production serves it. An unusable rate-limit
 /// quota is an error naming its setting, never a silently unlimited route.
 pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
@@ -371,20 +266,8 @@ fn cors(settings: &Settings) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-fn session_policy(auth: &AuthSettings) -> SessionPolicy {
-    SessionPolicy {
-        idle: seconds(auth.refresh_idle_ttl_secs),
-        absolute: seconds(auth.refresh_absolute_ttl_secs),
-        reuse_grace: seconds(auth.refresh_reuse_grace_secs),
-    }
-}
-
 fn max_upload_bytes(settings: &Settings) -> usize {
     usize::try_from(settings.avatar.max_upload_bytes).unwrap_or(usize::MAX)
-}
-
-fn seconds(secs: u64) -> time::Duration {
-    time::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 async fn shutdown_signal() {
