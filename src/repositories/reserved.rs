@@ -31,8 +31,17 @@ pub(super) struct Reserved<DB: Database> {
 
 /// A connection for one read; [`Lease::finish`] after it succeeded.
 pub(super) enum Lease<'a, DB: Database> {
-    Reserved { owner: &'a Reserved<DB>, connection: Option<DB::Connection> },
+    Reserved(Slot<'a, DB>),
     Pooled(PoolConnection<DB>),
+}
+
+/// One of the reserved connections, counted in `open` from the moment it is claimed: dropped
+/// anywhere before [`Lease::finish`] (a failed read, or a call cancelled while connecting,
+/// pinging or reading), it is closed and its place freed.
+pub(super) struct Slot<'a, DB: Database> {
+    owner: &'a Reserved<DB>,
+    connection: Option<DB::Connection>,
+    shelved: bool,
 }
 
 impl<DB: Database> std::fmt::Debug for Reserved<DB> {
@@ -53,25 +62,26 @@ impl<DB: Database> Reserved<DB> {
     }
 
     pub(super) async fn lease(&self) -> Result<Lease<'_, DB>, sqlx::Error> {
-        if let Some((mut connection, since)) = self.take_idle() {
-            if since.elapsed() <= PING_IF_IDLE_FOR || connection.ping().await.is_ok() {
-                return Ok(Lease::Reserved { owner: self, connection: Some(connection) });
+        if let Some((connection, since)) = self.take_idle() {
+            let mut slot = self.slot(Some(connection));
+            if since.elapsed() <= PING_IF_IDLE_FOR || slot.conn().ping().await.is_ok() {
+                return Ok(Lease::Reserved(slot));
             }
-            // Cut while idle: dropping it closes it.
-            self.open.fetch_sub(1, Ordering::Relaxed);
+            // Cut while idle: dropping the slot closes it.
         }
         let below_limit = |open: usize| (open < self.limit).then_some(open + 1);
         if self.open.fetch_update(Ordering::Relaxed, Ordering::Relaxed, below_limit).is_err() {
             return Ok(Lease::Pooled(self.pool.acquire().await?));
         }
+        let mut slot = self.slot(None);
         // `detach` takes the connection out of the pool's accounting for good.
-        match self.pool.acquire().await {
-            Ok(pooled) => Ok(Lease::Reserved { owner: self, connection: Some(pooled.detach()) }),
-            Err(error) => {
-                self.open.fetch_sub(1, Ordering::Relaxed);
-                Err(error)
-            }
-        }
+        slot.connection = Some(self.pool.acquire().await?.detach());
+        Ok(Lease::Reserved(slot))
+    }
+
+    /// A slot already counted in `open`.
+    fn slot(&self, connection: Option<DB::Connection>) -> Slot<'_, DB> {
+        Slot { owner: self, connection, shelved: false }
     }
 
     fn take_idle(&self) -> Option<(DB::Connection, Instant)> {
@@ -79,32 +89,37 @@ impl<DB: Database> Reserved<DB> {
     }
 }
 
+impl<DB: Database> Slot<'_, DB> {
+    fn conn(&mut self) -> &mut DB::Connection {
+        self.connection.as_mut().expect("a slot is handed out only with its connection")
+    }
+}
+
 impl<DB: Database> Lease<'_, DB> {
     pub(super) fn conn(&mut self) -> &mut DB::Connection {
         match self {
-            Self::Reserved { connection, .. } => {
-                connection.as_mut().expect("a lease holds its connection until it is dropped")
-            }
+            Self::Reserved(slot) => slot.conn(),
             Self::Pooled(pooled) => pooled,
         }
     }
 
     /// The read succeeded: the connection is fit for the next one.
-    pub(super) fn finish(mut self) {
-        if let Self::Reserved { owner, connection } = &mut self
-            && let Some(connection) = connection.take()
+    pub(super) fn finish(self) {
+        if let Self::Reserved(mut slot) = self
+            && let Some(connection) = slot.connection.take()
         {
-            let mut idle = owner.shelf.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut idle =
+                slot.owner.shelf.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             idle.push((connection, Instant::now()));
+            slot.shelved = true;
         }
     }
 }
 
-impl<DB: Database> Drop for Lease<'_, DB> {
+impl<DB: Database> Drop for Slot<'_, DB> {
     fn drop(&mut self) {
-        // Still holding it means the read failed or was cancelled: the connection is closed.
-        if let Self::Reserved { owner, connection: Some(_) } = self {
-            owner.open.fetch_sub(1, Ordering::Relaxed);
+        if !self.shelved {
+            self.owner.open.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
