@@ -5,13 +5,15 @@ For each database (SQLite always, Postgres when reachable) it starts Warren on a
 with per-IP limits off, measures time-to-ready and idle memory, seeds accounts and sessions, and
 runs wrk (a separate process) against: health, /users/me, signin, refresh, /users/me while
 signin, then forgot-password, is saturated, a 2-megapixel JPEG avatar upload, and /users/me
-while uploads are saturated. It prints a Markdown table and writes it to benches/results.md.
-Standard library only; wrk comes from Debian's package.
+while uploads are saturated. Then, on fresh instances of the same database, the live-events
+lines (benches/events.py: 10,000 open sockets' memory; on Postgres, an event's fan-out to 1,000
+sockets over two instances). It prints every SPEC §7 line with its target (benches/report.py)
+and writes the table to benches/results.md. Standard library only; wrk comes from Debian's
+package, the WebSocket client is examples/ws_load.rs.
 """
 
 import json
 import os
-import platform
 import re
 import socket
 import statistics
@@ -22,6 +24,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import events
+import report
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target/release/warren"
@@ -129,7 +134,8 @@ def enumeration_timing(base):
     return {"known": statistics.median(known), "unknown": statistics.median(unknown)}
 
 
-def run_backend(name, database_url, scratch):
+def start_server(database_url, scratch, extra_env=None):
+    """Starts Warren on a free port; returns the process, its base URL and ms until ready."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -139,12 +145,28 @@ def run_backend(name, database_url, scratch):
         "WARREN_SERVER__PORT": str(port),
         "WARREN_RATE_LIMIT__ENABLED": "false",
         "WARREN_LOG__LEVEL": "warn",
+        **(extra_env or {}),
     }
     started = time.monotonic()
     server = subprocess.Popen([str(BINARY), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_ready(base)
-        ready_ms = (time.monotonic() - started) * 1000
+    except RuntimeError:
+        stop(server)
+        raise
+    return server, base, (time.monotonic() - started) * 1000
+
+
+def stop(*servers):
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        server.wait(timeout=10)
+
+
+def run_backend(database_url, scratch, instances):
+    server, base, ready_ms = start_server(database_url, scratch)
+    try:
         time.sleep(0.5)
         idle_kib = rss_kib(server.pid)
         files = seed(base, scratch)
@@ -160,12 +182,30 @@ def run_backend(name, database_url, scratch):
         uploads = {**files, "WARREN_BENCH_JPEG": avatar_jpeg(scratch)}
         rows["PUT avatar, 2-MP JPEG, one at a time"] = wrk(base, "avatar.lua", 1, uploads)
         rows["GET /users/me during avatar upload flood"] = me_during_flood(base, uploads, "avatar.lua")
-        return {"ready_ms": ready_ms, "idle_kib": idle_kib, "peak_kib": signin_peak_kib, "timing": timing,
-                "upload_peak_kib": rss_kib(server.pid, "VmHWM"),
-                "after_kib": rss_kib(server.pid), "rows": rows}
+        result = {"ready_ms": ready_ms, "idle_kib": idle_kib, "peak_kib": signin_peak_kib, "timing": timing,
+                  "upload_peak_kib": rss_kib(server.pid, "VmHWM"),
+                  "after_kib": rss_kib(server.pid), "rows": rows}
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
+    result.update(run_events(database_url, scratch, files, instances))
+    return result
+
+
+def run_events(database_url, scratch, files, instances):
+    """The live-events lines, on fresh instances of the same database (same keys, so the
+    seeded tokens hold): sockets' memory on the first, the fan-out across `instances`."""
+    servers = []
+    try:
+        for _ in range(instances):
+            servers.append(start_server(database_url, scratch, events.SOCKET_CAP))
+        (first, base, _), bases = servers[0], [base for _, base, _ in servers]
+        result = {"sockets": events.open_sockets_memory(first, base, files["WARREN_BENCH_TOKENS"], rss_kib)}
+        if instances > 1:
+            token = Path(files["WARREN_BENCH_TOKENS"]).read_text().split()[0]
+            result["fanout"] = events.fanout(bases, token)
+        return result
+    finally:
+        stop(*(server for server, _, _ in servers))
 
 
 def wrk_plain(base, path):
@@ -217,81 +257,24 @@ def postgres_database():
     return admin, admin.rsplit("/", 1)[0] + "/" + name
 
 
-def verdict(ok):
-    return "✅" if ok else "❌"
-
-
-def render(results, single_ms, bound):
-    cores = os.cpu_count()
-    lines = [
-        f"Machine: {platform.machine()}, {cores} cores, {platform.platform()}; "
-        f"release build; wrk 1 thread; {DURATION} s per run; per-IP limits off; log level warn.",
-        "",
-        f"Argon2 bound: one signin verification takes {single_ms:.1f} ms on one idle thread "
-        f"(examples/argon2_bound.rs), so {cores} cores allow {bound:.1f} signins/s.",
-        "Targets (SPEC §7) apply to SQLite; Postgres runs on the same 2 cores as Warren and wrk.",
-        "",
-        "| scenario | database | requests/s | p50 ms | p99 ms | errors | target |",
-        "|---|---|---:|---:|---:|---:|---|",
-    ]
-    targets = {
-        "GET /api/v1/users/me": lambda r: f"≥ 15000/s, p99 ≤ 5 ms {verdict(r['rate'] >= 15000 and r['p99'] <= 5)}",
-        "POST /api/v1/auth/signin": lambda r: f"≥ {0.8 * bound:.0f}/s (80 % of bound) {verdict(r['rate'] >= 0.8 * bound)}",
-        "GET /users/me during signin flood": lambda r: f"p99 ≤ 10 ms {verdict(r['p99'] <= 10)}",
-        "GET /users/me during forgot-password flood": lambda r: f"p99 ≤ 10 ms {verdict(r['p99'] <= 10)}",
-        "PUT avatar, 2-MP JPEG, one at a time": lambda r: f"p50 ≤ 150 ms {verdict(r['p50'] <= 150)}",
-        "GET /users/me during avatar upload flood": lambda r: f"p99 ≤ 10 ms {verdict(r['p99'] <= 10)}",
-    }
-    for backend, result in results.items():
-        for scenario, row in result["rows"].items():
-            # SPEC §7's targets are stated for SQLite; Postgres figures are shown beside them.
-            applies = backend == "SQLite"
-            target = targets.get(scenario, lambda r: "")(row) if applies else ""
-            lines.append(
-                f"| {scenario} | {backend} | {row['rate']:.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
-                f"| {row['errors']} | {target} |"
-            )
-    lines += ["", "| memory and startup | database | figure | target |", "|---|---|---:|---|"]
-    for backend, result in results.items():
-        idle, peak, upload_peak, after = (
-            result[k] / 1024 for k in ("idle_kib", "peak_kib", "upload_peak_kib", "after_kib")
-        )
-        lines += [
-            f"| resident memory, idle after start | {backend} | {idle:.1f} MiB | ≤ 20 MiB {verdict(idle <= 20)} |",
-            f"| peak resident memory, signin flood | {backend} | {peak:.1f} MiB | ≤ 150 MiB {verdict(peak <= 150)} |",
-            f"| peak resident memory, after the avatar upload flood | {backend} | {upload_peak:.1f} MiB | ≤ 150 MiB {verdict(upload_peak <= 150)} |",
-            f"| resident memory after the runs | {backend} | {after:.1f} MiB | |",
-            f"| ready after start | {backend} | {result['ready_ms']:.0f} ms | ≤ 200 ms {verdict(result['ready_ms'] <= 200)} |",
-        ]
-    lines += ["", "| wrong-password signin, median | database | known email | unknown email | ratio | target |",
-              "|---|---|---:|---:|---:|---|"]
-    for backend, result in results.items():
-        known, unknown = result["timing"]["known"], result["timing"]["unknown"]
-        ratio = unknown / known
-        lines.append(
-            f"| known vs unknown email | {backend} | {known:.1f} ms | {unknown:.1f} ms | {ratio:.2f} "
-            f"| 0.5–2 (similar) {verdict(0.5 <= ratio <= 2)} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
 def main():
     if not BINARY.exists():
         sys.exit(f"{BINARY} is missing: run `cargo build --release` first")
+    events.build_client()
     single_ms, bound = argon2_bound()
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
-        results["SQLite"] = run_backend("sqlite", f"sqlite://{scratch}/bench.db", scratch)
+        results["SQLite"] = run_backend(f"sqlite://{scratch}/bench.db", scratch, instances=1)
     admin, url = postgres_database()
     if url:
         try:
             with tempfile.TemporaryDirectory() as scratch:
-                results["Postgres"] = run_backend("postgres", url, scratch)
+                results["Postgres"] = run_backend(url, scratch, instances=2)
         finally:
             subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)"])
     else:
         print("Postgres not reachable: SQLite figures only", file=sys.stderr)
-    table = render(results, single_ms, bound)
+    table = report.render(results, single_ms, bound, DURATION)
     (ROOT / "benches/results.md").write_text("# `make bench` results\n\n" + table)
     print(table)
 

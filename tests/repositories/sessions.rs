@@ -162,3 +162,27 @@ async fn audit_events_are_listed_per_user_oldest_first(t: TestDatabase) {
     assert!(audit.for_user(UserId::generate()).await.expect("list").is_empty());
 }
 contract!(audit_events_are_listed_per_user_oldest_first);
+
+/// The authentication read runs on connections kept between requests (no ping on their way
+/// back): none of them may go on answering from before a revocation committed.
+async fn the_authentication_read_sees_a_revocation_at_once_on_every_connection(t: TestDatabase) {
+    let user = t.user().await;
+    let session = t.session(user.id, token_hash()).await;
+    let users = &t.db.repositories().users;
+    let read_all = || {
+        futures_util::future::join_all((0..8).map(|_| users.find_with_session(user.id, session)))
+    };
+    for read in read_all().await {
+        let (_, liveness) = read.expect("read").expect("found");
+        assert!(!liveness.revoked);
+    }
+
+    let revoked = t.db.repositories().sessions.revoke(session, OffsetDateTime::now_utc()).await;
+
+    assert!(revoked.expect("revoke"));
+    for read in read_all().await {
+        let (_, liveness) = read.expect("read").expect("found");
+        assert!(liveness.revoked, "a connection answered from before the revocation");
+    }
+}
+contract!(the_authentication_read_sees_a_revocation_at_once_on_every_connection);

@@ -35,7 +35,7 @@ pub async fn connect(
     acquire_timeout: Duration,
 ) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(url)?;
-    PgPoolOptions::new()
+    super::pool::ping_only_idle(PgPoolOptions::new())
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
         .connect_with(options)

@@ -68,12 +68,12 @@ impl SqlitePools {
                 return Err(sqlx::Error::Configuration(message.into()));
             }
         }
-        let write = SqlitePoolOptions::new()
+        let write = super::pool::ping_only_idle(SqlitePoolOptions::new())
             .max_connections(1)
             .acquire_timeout(acquire_timeout)
             .connect_with(options.clone())
             .await?;
-        let read = SqlitePoolOptions::new()
+        let read = super::pool::ping_only_idle(SqlitePoolOptions::new())
             .max_connections(max_connections)
             .acquire_timeout(acquire_timeout)
             .connect_with(options)

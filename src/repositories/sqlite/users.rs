@@ -3,10 +3,15 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use std::sync::Arc;
+
+use sqlx::Sqlite;
+
 use super::email;
 use super::{SqlitePools, Writer};
 use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
 use crate::repositories::errors::classify;
+use crate::repositories::reserved::Reserved;
 use crate::repositories::rows::{CredentialsRow, UserRow, UserSessionRow};
 use crate::repositories::{
     Credentials, NewUserRecord, RepoError, SessionLiveness, UserChanges, UserRepository,
@@ -16,11 +21,14 @@ use crate::repositories::{
 #[derive(Debug, Clone)]
 pub struct SqliteUsers {
     pools: SqlitePools,
+    /// For [`UserRepository::find_with_session`], the read behind every authenticated request.
+    authentication: Arc<Reserved<Sqlite>>,
 }
 
 impl SqliteUsers {
     pub fn new(pools: SqlitePools) -> Self {
-        Self { pools }
+        let authentication = Arc::new(Reserved::for_authentication(pools.read.clone()));
+        Self { pools, authentication }
     }
 }
 
@@ -106,7 +114,8 @@ impl UserRepository for SqliteUsers {
         id: UserId,
         session: SessionId,
     ) -> Result<Option<(User, SessionLiveness)>, RepoError> {
-        sqlx::query_as::<_, UserSessionRow>(
+        let mut lease = self.authentication.lease().await.map_err(classify)?;
+        let row = sqlx::query_as::<_, UserSessionRow>(
             "SELECT u.id, u.email, u.full_name, u.is_active, u.token_version, u.created_at,
                     u.updated_at, u.email_verified, u.pending_email, u.avatar_name, u.mfa_enabled,
                     s.revoked_at IS NOT NULL AS session_revoked,
@@ -116,11 +125,11 @@ impl UserRepository for SqliteUsers {
         )
         .bind(id.as_uuid())
         .bind(session.as_uuid())
-        .fetch_optional(&self.pools.read)
+        .fetch_optional(lease.conn())
         .await
-        .map_err(classify)?
-        .map(<(User, SessionLiveness)>::try_from)
-        .transpose()
+        .map_err(classify)?;
+        lease.finish();
+        row.map(<(User, SessionLiveness)>::try_from).transpose()
     }
 
     #[tracing::instrument(skip_all)]
