@@ -1,10 +1,11 @@
 //! Accounts: signing up, checking credentials at signin, changing and deleting.
 
+mod profile;
 mod second_factor;
 
 use std::sync::Arc;
 
-use super::email::{EmailService, Message};
+use super::email::EmailService;
 use super::events::{AccountEvent, Events};
 use super::mfa::{MfaChallenge, MfaService};
 use super::sessions::{SessionError, SessionService, SignedIn};
@@ -16,35 +17,15 @@ use crate::domain::{
     Amr, AuthEventKind, CandidatePassword, EmailAddress, FullName, LinkPurpose, Password,
     StoredHash, User, UserId,
 };
-use crate::repositories::{NewUserRecord, PasswordChange, RepoError, UserChanges, UserRepository};
+use crate::repositories::{NewUserRecord, RepoError, UserRepository};
+
+pub use profile::{CredentialsChange, ProfileUpdate};
 
 #[derive(Debug)]
 pub struct NewAccount {
     pub email: EmailAddress,
     pub password: Password,
     pub full_name: Option<FullName>,
-}
-
-/// Changes to one's own profile. A new email or password comes with the current password, so
-/// an update that lacks it cannot be built (the API edge refuses it).
-#[derive(Debug, Default)]
-pub struct ProfileUpdate {
-    pub full_name: Option<Option<FullName>>,
-    pub credentials: Option<CredentialsChange>,
-}
-
-/// A new email and/or password, and the current password that authorises them.
-#[derive(Debug)]
-pub struct CredentialsChange {
-    pub email: Option<EmailAddress>,
-    pub password: Option<Password>,
-    pub current_password: CandidatePassword,
-}
-
-impl ProfileUpdate {
-    fn is_empty(&self) -> bool {
-        self.full_name.is_none() && self.credentials.is_none()
-    }
 }
 
 /// What a signin with the right password leads to.
@@ -54,14 +35,6 @@ pub enum SignInOutcome {
     SignedIn(SignedIn),
     /// Two-factor sign-in is on: no session yet, `/auth/signin/mfa` completes it.
     MfaRequired(MfaChallenge),
-}
-
-/// What a profile update changed, for the events and audit that follow it.
-#[derive(Debug, Clone, Copy)]
-struct Changed {
-    profile: bool,
-    password: bool,
-    email: bool,
 }
 
 #[derive(Debug)]
@@ -172,84 +145,6 @@ impl AccountService {
         Ok(SignInOutcome::SignedIn(signed_in))
     }
 
-    /// Applies a profile update. A new password bumps the token version (so every access token
-    /// issued before stops working here) and revokes every other session.
-    pub async fn update_profile(
-        &self,
-        caller: &Authenticated,
-        update: ProfileUpdate,
-        client: &ClientContext,
-    ) -> Result<User, AccountError> {
-        if update.is_empty() {
-            return Ok(caller.user.clone());
-        }
-        let (email, password) = match update.credentials {
-            Some(change) => {
-                self.reauthenticate(caller, &change.current_password, client).await?;
-                (change.email, change.password)
-            }
-            None => (None, None),
-        };
-        // Asking for the address one already has changes nothing and sends nothing.
-        let email = email.filter(|email| *email != caller.user.email);
-        let password = match &password {
-            Some(password) => Some(PasswordChange {
-                hash: self.hasher.hash(password).await?,
-                keep_session: Some(caller.session_id),
-            }),
-            None => None,
-        };
-        let password_changed = password.is_some();
-        let email_changed = email.is_some();
-        let mut changes =
-            UserChanges { full_name: update.full_name, password, ..UserChanges::default() };
-        if let Some(new_email) = email {
-            self.email_change(&caller.user, new_email, &mut changes)?;
-        }
-        if password_changed {
-            changes.mail.push(self.email.render(Message::PasswordChanged, None)?);
-        }
-        let changes_mail_empty = changes.mail.is_empty();
-        // An email change only sets pending_email, which the user object shows too.
-        let profile_changed = email_changed || changes.full_name.is_some();
-        let user = self
-            .users
-            .update(caller.user.id, changes, self.clock.now())
-            .await
-            .map_err(email_conflict)?
-            .ok_or(AccountError::Unauthenticated)?;
-        if !changes_mail_empty {
-            self.email.queued();
-        }
-        let what =
-            Changed { profile: profile_changed, password: password_changed, email: email_changed };
-        self.announce(&user, what, caller, client).await;
-        Ok(user)
-    }
-
-    /// After a committed profile change: live events, then audit events.
-    async fn announce(
-        &self,
-        user: &User,
-        changed: Changed,
-        caller: &Authenticated,
-        client: &ClientContext,
-    ) {
-        if changed.profile {
-            self.events.user_updated(user.id).await;
-        }
-        if changed.password {
-            self.events.publish(AccountEvent::CredentialsChanged, user.id).await;
-        }
-        let session = Some(caller.session_id);
-        if changed.password {
-            self.audit.record(AuthEventKind::PasswordChange, Some(user.id), session, client).await;
-        }
-        if changed.email {
-            self.audit.record(AuthEventKind::EmailChange, Some(user.id), session, client).await;
-        }
-    }
-
     /// `POST /auth/reset-password`: the token decides, the new password (already checked
     /// against the policy) replaces the old, and every session and link token ends.
     pub async fn reset_password(
@@ -261,23 +156,6 @@ impl AccountService {
         let hash = self.hasher.hash(password).await?;
         let user = self.email.reset_password(token, hash).await?;
         self.audit.record(AuthEventKind::PasswordReset, Some(user.id), None, client).await;
-        Ok(())
-    }
-
-    /// An email change waits for confirmation: `new_email` becomes `pending_email`, a link goes
-    /// there and a notice to the current address.
-    fn email_change(
-        &self,
-        user: &User,
-        new_email: EmailAddress,
-        changes: &mut UserChanges,
-    ) -> Result<(), AccountError> {
-        let confirmation = self.email.link(user.id, LinkPurpose::ConfirmEmailChange, &new_email)?;
-        let notice = Message::EmailChangeRequested { new_email: new_email.as_str() };
-        changes.mail.push(self.email.render(notice, None)?);
-        changes.mail.push(confirmation.mail);
-        changes.link = Some(confirmation.link);
-        changes.email = Some(new_email);
         Ok(())
     }
 

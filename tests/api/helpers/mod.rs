@@ -1,4 +1,10 @@
 //! `TestApp`: the production application on port 0 with a fresh database, dropped afterwards.
+//! `client` holds its HTTP shortcuts, `problems` the problem+json assertions, `database` the
+//! throwaway Postgres databases.
+
+mod client;
+mod database;
+mod problems;
 
 use std::sync::Arc;
 
@@ -6,15 +12,15 @@ use fake::Fake;
 use fake::faker::internet::en::SafeEmail;
 use fake::faker::name::en::Name;
 use figment::Figment;
-use reqwest::{Response, StatusCode};
-use serde_json::{Value, json};
-use sqlx::Connection;
 use time::OffsetDateTime;
 use warren::core::clock::{Clock, SystemClock};
 use warren::core::config::Settings;
 use warren::core::security::PasswordHasher;
 use warren::repositories::Database;
 use warren::startup::Application;
+
+use database::ThrowawayDatabase;
+pub use problems::{assert_problem, field_codes};
 
 /// Runs one async test body against both databases: `name::sqlite` and `name::postgres`.
 /// `both_backends!(name, configure)` layers `configure` over the test settings.
@@ -69,60 +75,6 @@ pub(crate) use database_free;
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// Where the Postgres tests create their throwaway databases.
-fn postgres_admin_url() -> String {
-    std::env::var("POSTGRES_TEST_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// A Postgres database created for one test and dropped when the test ends, pass or fail.
-struct ThrowawayDatabase {
-    name: String,
-}
-
-impl ThrowawayDatabase {
-    async fn create() -> (Self, String) {
-        let name = format!("warren_test_{}", uuid::Uuid::now_v7().simple());
-        let admin = postgres_admin_url();
-        let mut connection = sqlx::PgConnection::connect(&admin)
-            .await
-            .expect("Postgres is reachable (set POSTGRES_TEST_URL)");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut connection)
-            .await
-            .expect("create test database");
-        let url = match admin.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
-            None => panic!("POSTGRES_TEST_URL must name a database"),
-        };
-        (Self { name }, url)
-    }
-}
-
-impl Drop for ThrowawayDatabase {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs outside any runtime we may block, so drop the database from a thread.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(async {
-                let mut connection = sqlx::PgConnection::connect(&postgres_admin_url()).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut connection)
-                .await?;
-                Ok::<_, sqlx::Error>(())
-            })?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
 }
 
 /// The real clock plus an offset tests can move forward, to cross expiry boundaries without
@@ -279,132 +231,4 @@ impl TestApp {
         let user = users.set_active(id, false, OffsetDateTime::now_utc()).await.expect("update");
         assert!(!user.expect("the account exists").is_active);
     }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request")
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request")
-    }
-
-    pub async fn signup(&self, user: &TestUser) -> Response {
-        let body =
-            json!({"email": user.email, "password": user.password, "full_name": user.full_name});
-        self.post_json("/api/v1/auth/signup", &body).await
-    }
-
-    pub async fn signin(&self, email: &str, password: &str) -> Response {
-        self.post_json("/api/v1/auth/signin", &json!({"email": email, "password": password})).await
-    }
-
-    /// Signs a fresh user up and in; returns the user and their access token.
-    pub async fn signed_in_user(&self) -> (TestUser, String) {
-        let user = TestUser::generate();
-        assert_eq!(self.signup(&user).await.status(), StatusCode::CREATED);
-        let token = self.token_for(&user.email, &user.password).await;
-        (user, token)
-    }
-
-    pub async fn token_for(&self, email: &str, password: &str) -> String {
-        let response = self.signin(email, password).await;
-        assert_eq!(response.status(), StatusCode::OK, "signin of {email}");
-        let body: Value = response.json().await.expect("json");
-        body["access_token"].as_str().expect("access_token").to_owned()
-    }
-
-    /// Signs in and returns the whole token response.
-    pub async fn signin_body(&self, user: &TestUser, user_agent: &str) -> Value {
-        let response = self
-            .client
-            .post(self.url("/api/v1/auth/signin"))
-            .header("user-agent", user_agent)
-            .json(&json!({"email": user.email, "password": user.password}))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.expect("json")
-    }
-
-    pub async fn refresh(&self, refresh_token: &str) -> Response {
-        self.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh_token})).await
-    }
-
-    pub async fn me(&self, token: &str) -> Response {
-        self.client
-            .get(self.url("/api/v1/users/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    /// `GET /users/me/sessions`, asserted to succeed.
-    pub async fn sessions(&self, token: &str) -> Value {
-        let response = self
-            .client
-            .get(self.url("/api/v1/users/me/sessions"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.expect("json")
-    }
-
-    pub async fn patch_me(&self, token: &str, body: &Value) -> Response {
-        self.client
-            .patch(self.url("/api/v1/users/me"))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn delete_me(&self, token: &str, current_password: &str) -> Response {
-        self.client
-            .delete(self.url("/api/v1/users/me"))
-            .bearer_auth(token)
-            .json(&json!({"current_password": current_password}))
-            .send()
-            .await
-            .expect("request")
-    }
-}
-
-/// Asserts a problem+json response and returns its body.
-pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = response.headers()["content-type"].to_str().expect("ascii").to_owned();
-    assert_eq!(content_type, "application/problem+json");
-    let request_id = response.headers()["x-request-id"].to_str().expect("ascii").to_owned();
-    let body: Value = response.json().await.expect("problem body is JSON");
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["status"], status.as_u16());
-    assert_eq!(body["request_id"], request_id.as_str());
-    for key in ["type", "title", "detail"] {
-        assert!(body[key].is_string(), "problem lacks {key}: {body}");
-    }
-    body
-}
-
-/// The `field` codes of a validation problem.
-pub fn field_codes(problem: &Value) -> Vec<(String, String)> {
-    problem["errors"]
-        .as_array()
-        .expect("errors array")
-        .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().expect("field").to_owned(),
-                e["code"].as_str().expect("code").to_owned(),
-            )
-        })
-        .collect()
 }
