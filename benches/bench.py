@@ -8,8 +8,9 @@ signin, then forgot-password, is saturated, a 2-megapixel JPEG avatar upload, an
 while uploads are saturated. Then, on fresh instances of the same database, the live-events
 lines (benches/events.py: 10,000 open sockets' memory; on Postgres, an event's fan-out to 1,000
 sockets over two instances). It prints every SPEC §7 line with its target (benches/report.py)
-and writes the table to benches/results.md. Standard library only; wrk comes from Debian's
-package, the WebSocket client is examples/ws_load.rs.
+and writes the table to benches/results.md; it exits non-zero when a line misses its target.
+Standard library only; wrk comes from Debian's package, the WebSocket client is
+examples/ws_load.rs.
 """
 
 import json
@@ -274,9 +275,11 @@ def main():
             subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)"])
     else:
         print("Postgres not reachable: SQLite figures only", file=sys.stderr)
-    table = report.render(results, single_ms, bound, DURATION)
+    table, missed = report.render(results, single_ms, bound, DURATION)
     (ROOT / "benches/results.md").write_text("# `make bench` results\n\n" + table)
     print(table)
+    if missed:
+        sys.exit("SPEC §7 lines missed: " + "; ".join(missed))
 
 
 if __name__ == "__main__":
