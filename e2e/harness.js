@@ -130,8 +130,8 @@ async function stopProcess(child) {
   await once(child, "exit");
 }
 
-/** Starts everything; `stop()` ends it all again. */
-export async function start() {
+/** Starts everything (logs in target/e2e/`<name>`-*.log); `stop()` ends it all again. */
+export async function start(name) {
   await mkdir(SHOTS, { recursive: true });
   const mail = new MailSink();
   await mail.start();
@@ -142,7 +142,7 @@ export async function start() {
   const spaUrl = `http://localhost:${spaPort}`;
   const foreignUrl = `http://localhost:${foreignPort}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), "warren-e2e-"));
-  const warren = startProcess("warren", WARREN_BIN, ["serve"], {
+  const warren = startProcess(`${name}-warren`, WARREN_BIN, ["serve"], {
     WARREN_ENV: "development",
     WARREN_SERVER__HOST: "127.0.0.1",
     WARREN_SERVER__PORT: String(warrenPort),
@@ -165,11 +165,11 @@ export async function start() {
   });
   const serve = path.join(ROOT, "examples", "spa", "serve.py");
   const spaEnv = { SPA_QUIET: "1" };
-  const spa = startProcess("spa", "python3", [serve, "--port", spaPort, "--warren", warrenUrl], spaEnv);
-  const foreign = startProcess("foreign", "python3", [serve, "--port", foreignPort, "--warren", warrenUrl], spaEnv);
+  const spa = startProcess(`${name}-spa`, "python3", [serve, "--port", spaPort, "--warren", warrenUrl], spaEnv);
+  const foreign = startProcess(`${name}-foreign`, "python3", [serve, "--port", foreignPort, "--warren", warrenUrl], spaEnv);
   const api = `http://127.0.0.1:${warrenPort}`;
   await waitUntil("Warren to be ready", async () => {
-    if (warren.exitCode !== null) throw new Error("Warren exited; see target/e2e/warren.log");
+    if (warren.exitCode !== null) throw new Error(`Warren exited; see target/e2e/${name}-warren.log`);
     return (await fetch(`${api}/api/health/ready`)).ok;
   });
   for (const port of [spaPort, foreignPort]) {

@@ -1,14 +1,15 @@
 // The example SPA: views for every account flow, on top of warren.js. No framework, no build:
 // each view is a <section data-view> in index.html, and the path picks which one shows.
 import { WARREN_URL } from "./config.js";
+import { qrSvg } from "./qr.js";
 import { Warren, WarrenError } from "./warren.js";
 
 const warren = new Warren(WARREN_URL);
 // Open to anyone; every other view needs a session.
 const PUBLIC_VIEWS = new Set([
-  "signin", "signup", "verify-email", "confirm-email", "forgot-password", "reset-password",
+  "signin", "signin-code", "signup", "verify-email", "confirm-email", "forgot-password", "reset-password",
 ]);
-const VIEWS = new Set([...PUBLIC_VIEWS, "profile", "sessions", "delete-account"]);
+const VIEWS = new Set([...PUBLIC_VIEWS, "profile", "sessions", "two-factor", "delete-account"]);
 const SIGNED_OUT_MESSAGES = {
   signout: "You are signed out.",
   ended: "Your session ended. Please sign in again.",
@@ -16,6 +17,9 @@ const SIGNED_OUT_MESSAGES = {
 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
+
+// The signin waiting for its second step (memory only: a reload starts the signin again).
+let pendingSignIn = null;
 
 // ---- showing views ---------------------------------------------------------------------------
 
@@ -45,7 +49,8 @@ function route() {
   const name = location.pathname.replace(/^\/+|\/+$/g, "");
   let view = VIEWS.has(name) ? name : warren.signedIn ? "profile" : "signin";
   if (!PUBLIC_VIEWS.has(view) && !warren.signedIn) view = "signin";
-  if (view === "signin" && warren.signedIn) view = "profile";
+  if ((view === "signin" || view === "signin-code") && warren.signedIn) view = "profile";
+  if (view === "signin-code" && !pendingSignIn) view = "signin";
   show(view);
   ENTER[view]?.();
 }
@@ -58,6 +63,11 @@ function linkToken() {
 const ENTER = {
   profile: () => renderProfile(warren.user),
   sessions: loadSessions,
+  "two-factor": () => {
+    showRecoveryCodes(null); // shown once: leaving the page forgets them
+    $("#mfa-confirm-form").hidden = true;
+    renderTwoFactor(warren.user);
+  },
   "verify-email": () =>
     useLink("verify-email", (token) => warren.verifyEmail(token), "Your email address is verified."),
   "confirm-email": () =>
@@ -129,7 +139,31 @@ function showError(container, error) {
 }
 
 onSubmit("signin-form", async ({ email, password }, form) => {
-  await warren.signIn(email, password);
+  const { mfa } = await warren.signIn(email, password);
+  form.reset();
+  if (mfa) {
+    pendingSignIn = mfa;
+    navigate("/signin-code");
+    return;
+  }
+  announce(`Signed in as ${warren.user.email}.`);
+  navigate("/profile");
+});
+
+onSubmit("signin-code-form", async ({ code }, form) => {
+  try {
+    await warren.signInWithCode(pendingSignIn.token, code.trim());
+  } catch (error) {
+    if (error.code === "invalid_mfa_token") {
+      // Expired, or too many wrong codes: this signin is over.
+      pendingSignIn = null;
+      announce("That sign-in attempt expired. Please sign in again.");
+      navigate("/signin");
+      return;
+    }
+    throw error;
+  }
+  pendingSignIn = null;
   form.reset();
   announce(`Signed in as ${warren.user.email}.`);
   navigate("/profile");
@@ -183,6 +217,43 @@ onSubmit("avatar-form", async (_, form) => {
   announce("Avatar updated.");
 });
 
+onSubmit("mfa-enrol-form", async ({ current_password }, form) => {
+  const { secret, otpauth_uri: uri } = await warren.startTotp(current_password);
+  form.reset();
+  // The QR code is drawn here, from the URI: the secret goes to no other server.
+  $("#mfa-qr").replaceChildren(qrSvg(uri, { label: "QR code for your authenticator app" }));
+  $("#mfa-qr").dataset.uri = uri;
+  $("#mfa-secret").textContent = secret;
+  form.hidden = true;
+  $("#mfa-confirm-form").hidden = false;
+  $("#mfa-confirm-code").focus();
+  announce("Scan the QR code with your authenticator app, then enter the code it shows.");
+});
+
+onSubmit("mfa-confirm-form", async ({ code }, form) => {
+  const codes = await warren.confirmTotp(code.trim());
+  form.reset();
+  form.hidden = true;
+  $("#mfa-qr").replaceChildren();
+  $("#mfa-secret").textContent = "";
+  showRecoveryCodes(codes);
+  announce("Two-factor sign-in is on. Save your recovery codes.");
+});
+
+onSubmit("mfa-regenerate-form", async ({ current_password, code }, form) => {
+  const codes = await warren.regenerateRecoveryCodes(current_password, code.trim());
+  form.reset();
+  showRecoveryCodes(codes);
+  announce("New recovery codes made; the old ones no longer work.");
+});
+
+onSubmit("mfa-disable-form", async ({ current_password, code }, form) => {
+  await warren.disableTotp(current_password, code.trim());
+  form.reset();
+  showRecoveryCodes(null);
+  announce("Two-factor sign-in is off.");
+});
+
 onSubmit("delete-form", async ({ current_password }, form) => {
   await warren.deleteAccount(current_password);
   form.reset();
@@ -221,6 +292,29 @@ function renderProfile(user) {
   avatar.hidden = !user.avatar_url;
   if (user.avatar_url) avatar.src = warren.url(user.avatar_url);
   else avatar.removeAttribute("src");
+}
+
+function renderTwoFactor(user) {
+  if (!user) return;
+  const enrolling = !$("#mfa-confirm-form").hidden;
+  $("#mfa-state").textContent = user.mfa_enabled
+    ? "Two-factor sign-in is on: signing in asks for a code from your authenticator app."
+    : "Two-factor sign-in is off: your password alone signs you in.";
+  $("#mfa-enrol-form").hidden = user.mfa_enabled || enrolling;
+  $("#mfa-regenerate-form").hidden = !user.mfa_enabled;
+  $("#mfa-disable-form").hidden = !user.mfa_enabled;
+}
+
+/** Shows a fresh set of recovery codes (and moves focus to them), or hides them (`null`). */
+function showRecoveryCodes(codes) {
+  const items = (codes ?? []).map((code) => {
+    const item = document.createElement("li");
+    item.textContent = code;
+    return item;
+  });
+  $("#mfa-recovery-codes").replaceChildren(...items);
+  $("#mfa-recovery").hidden = !codes;
+  if (codes) $("#mfa-recovery h2").focus();
 }
 
 async function loadSessions() {
@@ -263,7 +357,10 @@ $("#sign-out-others").addEventListener("click", async () => {
 
 // ---- wiring ----------------------------------------------------------------------------------
 
-warren.addEventListener("user", (event) => renderProfile(event.detail));
+warren.addEventListener("user", (event) => {
+  renderProfile(event.detail);
+  renderTwoFactor(event.detail);
+});
 // The header shows whether live updates flow; the last close code stays on the element
 // (the end-to-end tests read it: 4401 means Warren ended this session's socket).
 warren.addEventListener("socket", ({ detail }) => {

@@ -69,11 +69,22 @@ export class Warren extends EventTarget {
     }
   }
 
+  /**
+   * Returns `{ user }`, or `{ mfa }` when the account has two-factor sign-in on: then
+   * `signInWithCode(mfa.token, code)` completes the signin (within `mfa.expiresIn` seconds).
+   */
   async signIn(email, password) {
     const body = await this.#post("/api/v1/auth/signin", { email, password });
-    this.#accept(body);
-    this.dispatchEvent(new CustomEvent("signedin", { detail: this.user }));
-    return this.user;
+    if (body.mfa_required) {
+      return { mfa: { token: body.mfa_token, expiresIn: body.expires_in, methods: body.methods } };
+    }
+    return { user: this.#signedIn(body) };
+  }
+
+  /** The second step: a code from the authenticator app, or an unused recovery code. */
+  async signInWithCode(mfaToken, code) {
+    const body = await this.#post("/api/v1/auth/signin/mfa", { mfa_token: mfaToken, code });
+    return this.#signedIn(body);
   }
 
   async signOut() {
@@ -124,6 +135,32 @@ export class Warren extends EventTarget {
   removeAvatar() {
     return this.request("DELETE", "/api/v1/users/me/avatar");
   }
+  /** Starts a TOTP enrolment: `{ secret, otpauth_uri }`, pending until `confirmTotp`. */
+  startTotp(currentPassword) {
+    return this.request("POST", "/api/v1/users/me/mfa/totp", {
+      json: { current_password: currentPassword },
+    });
+  }
+  /** Confirms the enrolment with a code from the app; returns the 10 recovery codes. */
+  async confirmTotp(code) {
+    const { recovery_codes: codes } = await this.request("POST", "/api/v1/users/me/mfa/totp/confirm", {
+      json: { code },
+    });
+    await this.me(); // mfa_enabled changed
+    return codes;
+  }
+  async disableTotp(currentPassword, code) {
+    await this.request("DELETE", "/api/v1/users/me/mfa/totp", {
+      json: { current_password: currentPassword, code },
+    });
+    await this.me();
+  }
+  async regenerateRecoveryCodes(currentPassword, code) {
+    const { recovery_codes: codes } = await this.request("POST", "/api/v1/users/me/mfa/recovery-codes", {
+      json: { current_password: currentPassword, code },
+    });
+    return codes;
+  }
   async deleteAccount(currentPassword) {
     await this.request("DELETE", "/api/v1/users/me", {
       json: { current_password: currentPassword },
@@ -132,17 +169,27 @@ export class Warren extends EventTarget {
   }
 
   /**
-   * An authenticated request. A 401 is answered by one refresh and one retry: the token may
-   * have expired a moment ago (a laptop waking up), or the session may really be over.
+   * An authenticated request. A 401 about the access token (`unauthenticated`) is answered by
+   * one refresh and one retry: the token may have expired a moment ago (a laptop waking up),
+   * or the session may really be over. Other 401s (a wrong two-factor code) are the answer:
+   * retrying would spend another attempt.
    */
   async request(method, path, { json, body } = {}) {
     if (!this.#accessToken) await this.#refresh();
     let response = await this.#send(method, path, json, body);
-    if (response.status === 401) {
+    if (response.status === 401 && (await this.#problemCode(response)) === "unauthenticated") {
       await this.#refresh();
       response = await this.#send(method, path, json, body);
     }
     return this.#read(response);
+  }
+
+  async #problemCode(response) {
+    try {
+      return (await response.clone().json()).code;
+    } catch {
+      return null;
+    }
   }
 
   #send(method, path, json, body) {
@@ -205,6 +252,12 @@ export class Warren extends EventTarget {
     const first = !this.#accessToken;
     this.#accept(body);
     if (first) this.dispatchEvent(new CustomEvent("signedin", { detail: this.user }));
+  }
+
+  #signedIn(body) {
+    this.#accept(body);
+    this.dispatchEvent(new CustomEvent("signedin", { detail: this.user }));
+    return this.user;
   }
 
   #accept({ access_token: token, expires_in: lifetime, user }) {
