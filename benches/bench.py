@@ -258,10 +258,25 @@ def postgres_database():
     return admin, admin.rsplit("/", 1)[0] + "/" + name
 
 
+def cpu_ticks():
+    """The machine's CPU time so far, by kind (/proc/stat: user nice system idle iowait irq
+    softirq steal …)."""
+    return [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
+def steal_note(start, end):
+    """How much CPU the virtual machine's host took away during the run: p99 latencies move
+    with it, so the table says it."""
+    spent = [b - a for a, b in zip(start, end)]
+    steal = 100 * spent[7] / max(1, sum(spent)) if len(spent) > 7 else 0.0
+    return f"\nCPU steal during the run (time the virtual machine's host took away): {steal:.1f} %.\n"
+
+
 def main():
     if not BINARY.exists():
         sys.exit(f"{BINARY} is missing: run `cargo build --release` first")
     events.build_client()
+    ticks = cpu_ticks()
     single_ms, bound = argon2_bound()
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -276,6 +291,7 @@ def main():
     else:
         print("Postgres not reachable: SQLite figures only", file=sys.stderr)
     table, missed = report.render(results, single_ms, bound, DURATION)
+    table += steal_note(ticks, cpu_ticks())
     (ROOT / "benches/results.md").write_text("# `make bench` results\n\n" + table)
     print(table)
     if missed:

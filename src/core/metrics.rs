@@ -16,6 +16,7 @@ pub const HASH_DURATION: &str = "warren_password_hash_duration_seconds";
 pub const DB_POOL_CONNECTIONS: &str = "warren_db_pool_connections";
 pub const OUTBOX_BACKLOG: &str = "warren_outbox_backlog";
 pub const OUTBOX_FAILURES: &str = "warren_outbox_failures_total";
+pub const RESET_REQUESTS_DROPPED: &str = "warren_password_reset_requests_dropped_total";
 pub const OPEN_SOCKETS: &str = "warren_open_sockets";
 pub const TOKEN_CACHE_LOOKUPS: &str = "warren_token_cache_lookups_total";
 pub const TOKEN_CACHE_HIT_RATIO: &str = "warren_token_cache_hit_ratio";
@@ -54,6 +55,7 @@ fn describe() {
     describe_gauge!(DB_POOL_CONNECTIONS, "Database connections by state (in_use, idle)");
     describe_gauge!(OUTBOX_BACKLOG, "Emails waiting in the outbox");
     describe_counter!(OUTBOX_FAILURES, "Outbox delivery attempts that failed");
+    describe_counter!(RESET_REQUESTS_DROPPED, "Forgot-password requests dropped: too many waiting");
     describe_gauge!(OPEN_SOCKETS, "Open account-event WebSockets");
     describe_counter!(TOKEN_CACHE_LOOKUPS, "Verified-token cache lookups by result (hit, miss)");
     describe_gauge!(TOKEN_CACHE_HIT_RATIO, "Verified-token cache hits / lookups since start");
@@ -61,6 +63,7 @@ fn describe() {
     // The dispatcher counts OUTBOX_FAILURES; each scrape counts OUTBOX_BACKLOG in the database.
     metrics::gauge!(OUTBOX_BACKLOG).set(0.0);
     metrics::counter!(OUTBOX_FAILURES).absolute(0);
+    metrics::counter!(RESET_REQUESTS_DROPPED).absolute(0);
     // The account-event registry calls `socket_opened` / `socket_closed` (§10).
     metrics::gauge!(OPEN_SOCKETS).set(0.0);
 }

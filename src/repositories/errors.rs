@@ -27,6 +27,21 @@ impl RepoError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_) | Self::TimedOut)
     }
+
+    /// The same kind of error, for another caller of one failed batched query (driver errors
+    /// cannot be cloned; their message is kept).
+    pub(super) fn for_another_caller(&self) -> Self {
+        match self {
+            Self::Conflict => Self::Conflict,
+            Self::Gone => Self::Gone,
+            Self::TimedOut => Self::TimedOut,
+            Self::Corrupt(what) => Self::Corrupt(what.clone()),
+            Self::Unavailable(error) => {
+                Self::Unavailable(sqlx::Error::Io(std::io::Error::other(error.to_string())))
+            }
+            Self::Other(error) => Self::Other(sqlx::Error::Protocol(error.to_string())),
+        }
+    }
 }
 
 /// Classifies a driver error: constraint conflicts and transient unavailability are answered

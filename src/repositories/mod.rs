@@ -9,6 +9,7 @@
 //! is acknowledged that a failed commit could still undo, and a connection whose write failed
 //! is closed rather than reused.
 
+mod authentication;
 mod budget;
 mod database;
 mod errors;
@@ -16,7 +17,6 @@ mod events;
 mod pool;
 mod postgres;
 mod records;
-mod reserved;
 mod rows;
 mod sqlite;
 mod writer;

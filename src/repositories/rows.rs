@@ -41,6 +41,14 @@ pub(super) struct UserSessionRow {
     session_expires_at: OffsetDateTime,
 }
 
+/// A [`UserSessionRow`] answering lookup number `batch_index` of a batched query.
+#[derive(sqlx::FromRow)]
+pub(super) struct BatchedUserSessionRow {
+    pub batch_index: i64,
+    #[sqlx(flatten)]
+    pub row: UserSessionRow,
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct SessionRow {
     id: Uuid,

@@ -56,7 +56,7 @@ pub(super) fn build_state(
     )?);
     let avatars = AvatarService::new(
         repositories.avatars,
-        ImagePool::new(cores),
+        ImagePool::new(cores).context("start the image threads")?,
         settings.avatar.size,
         Arc::clone(&events),
         Arc::clone(&clock),

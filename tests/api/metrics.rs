@@ -62,6 +62,7 @@ async fn the_scrape_has_every_series_with_route_patterns_not_paths(app: TestApp)
         "warren_db_pool_connections{state=\"idle\"}",
         "warren_outbox_backlog ",
         "warren_outbox_failures_total ",
+        "warren_password_reset_requests_dropped_total ",
         "warren_open_sockets ",
         "warren_token_cache_lookups_total{result=\"hit\"}",
         "warren_token_cache_hit_ratio ",

@@ -186,3 +186,38 @@ async fn the_authentication_read_sees_a_revocation_at_once_on_every_connection(t
     }
 }
 contract!(the_authentication_read_sees_a_revocation_at_once_on_every_connection);
+
+/// Concurrent authentication reads are answered together by one query: each must still get
+/// the answer for its own user and session, whatever else shares its batch.
+async fn concurrent_authentication_reads_each_get_their_own_answer(t: TestDatabase) {
+    let (ada, grace) = (t.user().await, t.user().await);
+    let ada_session = t.session(ada.id, token_hash()).await;
+    let grace_session = t.session(grace.id, token_hash()).await;
+    let revoked = t.session(grace.id, token_hash()).await;
+    let repos = t.db.repositories();
+    assert!(repos.sessions.revoke(revoked, OffsetDateTime::now_utc()).await.expect("revoke"));
+    // (user, session, expected: None = no match, Some(revoked?))
+    let cases = [
+        (ada.id, ada_session, Some(false)),
+        (grace.id, grace_session, Some(false)),
+        (grace.id, revoked, Some(true)),
+        (ada.id, grace_session, None), // someone else's session
+        (grace.id, SessionId::generate(), None),
+        (UserId::generate(), ada_session, None),
+    ];
+
+    let reads = (0..200).map(|n| {
+        let (user, session, expected) = cases[n % cases.len()];
+        async move { (user, expected, repos.users.find_with_session(user, session).await) }
+    });
+    let outcomes = futures_util::future::join_all(reads).await;
+
+    for (user, expected, outcome) in outcomes {
+        let found = outcome.expect("read");
+        assert_eq!(found.as_ref().map(|(_, liveness)| liveness.revoked), expected);
+        if let Some((found, _)) = found {
+            assert_eq!(found.id, user, "the answer of another lookup in the batch");
+        }
+    }
+}
+contract!(concurrent_authentication_reads_each_get_their_own_answer);

@@ -2,24 +2,19 @@
 //!
 //! Hashing costs ~19 MiB and tens of milliseconds of one core. Running it on the async workers
 //! would stall every other request, and running unboundedly many at once would exhaust memory,
-//! so hashes run on one dedicated thread per core, queued when all are busy.
-//!
-//! Why not `spawn_blocking` behind a semaphore: that bounds concurrency but rotates the work
-//! over tokio's many blocking threads; glibc spreads the 19 MiB allocations over up to 16
-//! malloc arenas and each keeps what it was given. `make bench` measured 1 GiB resident after
-//! a signin flood that way, and still 360 MiB with fixed threads allocating per hash. Each
-//! hashing thread therefore allocates its Argon2 memory once and reuses it: resident memory
-//! stays at idle + threads × 19 MiB however long the flood.
+//! so hashes run on one low-priority thread per core ([`LowPriorityThreads`]), queued when all
+//! are busy. Fixed threads allocating per hash still measured 360 MiB resident after a signin
+//! flood, so each hashing thread allocates its Argon2 memory once and reuses it: resident
+//! memory stays at idle + threads × 19 MiB however long the flood.
 
 use std::cell::RefCell;
-use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher as _, Version};
 
 use crate::core::metrics;
+use crate::core::threads::LowPriorityThreads;
 use crate::domain::{CandidatePassword, Password, StoredHash};
 
 /// The result of checking a password against a stored hash.
@@ -40,73 +35,20 @@ pub enum HashError {
     Unavailable,
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+/// Counts a hash in `warren_password_hash_queue_depth` from queueing until it starts (or is
+/// dropped unrun because its caller went away).
+struct Queued;
 
-/// Niceness of the hashing threads. When requests and hashes compete for the cores, the
-/// scheduler then favours the async workers (weight 1024 against 110), so a signin flood
-/// cannot push every other request's latency up; with nothing else to run, hashing still
-/// gets every cycle, so signin throughput is unchanged.
-const HASHING_NICENESS: i32 = 10;
-
-fn lower_priority() {
-    let thread = rustix::thread::gettid();
-    if let Err(error) = rustix::process::setpriority_process(Some(thread), HASHING_NICENESS) {
-        tracing::warn!(%error, "could not lower the hashing thread's priority");
-    }
-}
-
-/// A fixed set of OS threads running hashing jobs in arrival order. The threads end when the
-/// last `PasswordHasher` clone (and with it the sender) is dropped.
-#[derive(Clone)]
-struct HashingThreads {
-    jobs: mpsc::Sender<Job>,
-    threads: usize,
-}
-
-impl HashingThreads {
-    fn start(threads: usize) -> Result<Self, HashError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        for index in 0..threads {
-            let queue = Arc::clone(&queue);
-            std::thread::Builder::new()
-                .name(format!("argon2-{index}"))
-                .spawn(move || {
-                    lower_priority();
-                    loop {
-                        // The lock is released before the job runs.
-                        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                        let Ok(job) = next else { break };
-                        // A panicking job must not take its thread with it.
-                        let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
-                    }
-                })
-                .map_err(|e| HashError::Hash(format!("cannot start hashing thread: {e}")))?;
-        }
-        Ok(Self { jobs, threads })
-    }
-
-    /// Runs `work` on a hashing thread. Work whose caller has gone away (client disconnected
-    /// while queued) is skipped rather than computed for nobody.
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, HashError> {
-        let (done, result) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            metrics::hash_queue(-1);
-            if !done.is_closed() {
-                let started = std::time::Instant::now();
-                let _ = done.send(work());
-                ::metrics::histogram!(metrics::HASH_DURATION).record(started.elapsed());
-            }
-        });
+impl Queued {
+    fn new() -> Self {
         metrics::hash_queue(1);
-        self.jobs.send(job).map_err(|_| {
-            metrics::hash_queue(-1);
-            HashError::Unavailable
-        })?;
-        result.await.map_err(|_| HashError::Unavailable)
+        Self
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        metrics::hash_queue(-1);
     }
 }
 
@@ -127,7 +69,7 @@ const ACCEPTED: AcceptedRange =
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
-    threads: HashingThreads,
+    threads: LowPriorityThreads,
     /// Verified against when the account does not exist, so that answer takes as long.
     dummy_hash: Arc<str>,
 }
@@ -136,7 +78,7 @@ impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PasswordHasher")
             .field("params", &self.params)
-            .field("threads", &self.threads.threads)
+            .field("threads", &self.threads.count())
             .finish_non_exhaustive()
     }
 }
@@ -156,7 +98,8 @@ impl PasswordHasher {
             .to_string();
         Ok(Self {
             params,
-            threads: HashingThreads::start(concurrency.max(1))?,
+            threads: LowPriorityThreads::start("argon2", concurrency)
+                .map_err(|e| HashError::Hash(format!("cannot start hashing threads: {e}")))?,
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -164,7 +107,7 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> Result<StoredHash, HashError> {
         let bytes = zeroizing_copy(password.expose());
         let params = self.params.clone();
-        let phc = self.threads.run(move || hash_blocking(&bytes, &params)).await??;
+        let phc = self.run(move || hash_blocking(&bytes, &params)).await??;
         Ok(StoredHash::new(phc))
     }
 
@@ -181,8 +124,24 @@ impl PasswordHasher {
         };
         let bytes = zeroizing_copy(candidate.expose());
         let current = self.params.clone();
-        let outcome = self.threads.run(move || verify_blocking(&bytes, &phc, &current)).await?;
+        let outcome = self.run(move || verify_blocking(&bytes, &phc, &current)).await?;
         Ok(if is_real { outcome } else { Verification::Invalid })
+    }
+
+    /// Runs `work` on a hashing thread, counted and timed.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let queued = Queued::new();
+        let outcome = self.threads.run(move || {
+            drop(queued);
+            let started = std::time::Instant::now();
+            let outcome = work();
+            ::metrics::histogram!(metrics::HASH_DURATION).record(started.elapsed());
+            outcome
+        });
+        outcome.await.map_err(|_| HashError::Unavailable)
     }
 }
 

@@ -5,13 +5,14 @@ use time::OffsetDateTime;
 
 use std::sync::Arc;
 
-use sqlx::{PgPool, Postgres};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
 use super::{Writer, email};
 use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
+use crate::repositories::authentication::{AuthenticationReads, BatchRows, Lookup};
 use crate::repositories::errors::classify;
-use crate::repositories::reserved::Reserved;
-use crate::repositories::rows::{CredentialsRow, UserRow, UserSessionRow};
+use crate::repositories::rows::{CredentialsRow, UserRow};
 use crate::repositories::{
     Credentials, NewUserRecord, RepoError, SessionLiveness, UserChanges, UserRepository,
     contains_pattern,
@@ -21,12 +22,12 @@ use crate::repositories::{
 pub struct PgUsers {
     pool: PgPool,
     /// For [`UserRepository::find_with_session`], the read behind every authenticated request.
-    authentication: Arc<Reserved<Postgres>>,
+    authentication: Arc<AuthenticationReads>,
 }
 
 impl PgUsers {
     pub fn new(pool: PgPool) -> Self {
-        let authentication = Arc::new(Reserved::for_authentication(pool.clone()));
+        let authentication = Arc::new(AuthenticationReads::start(&pool, find_batch));
         Self { pool, authentication }
     }
 }
@@ -113,22 +114,7 @@ impl UserRepository for PgUsers {
         id: UserId,
         session: SessionId,
     ) -> Result<Option<(User, SessionLiveness)>, RepoError> {
-        let mut lease = self.authentication.lease().await.map_err(classify)?;
-        let row = sqlx::query_as::<_, UserSessionRow>(
-            "SELECT u.id, u.email, u.full_name, u.is_active, u.token_version, u.created_at,
-                    u.updated_at, u.email_verified, u.pending_email, u.avatar_name, u.mfa_enabled,
-                    s.revoked_at IS NOT NULL AS session_revoked,
-                    s.expires_at AS session_expires_at
-             FROM users u JOIN sessions s ON s.user_id = u.id
-             WHERE u.id = $1 AND s.id = $2",
-        )
-        .bind(id.as_uuid())
-        .bind(session.as_uuid())
-        .fetch_optional(lease.conn())
-        .await
-        .map_err(classify)?;
-        lease.finish();
-        row.map(<(User, SessionLiveness)>::try_from).transpose()
+        self.authentication.find(id, session).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -281,4 +267,26 @@ impl UserRepository for PgUsers {
         writer.commit().await?;
         Ok(deleted > 0)
     }
+}
+
+/// The batched authentication read (see [`AuthenticationReads`]): the keys travel as two
+/// arrays, and `WITH ORDINALITY` numbers them so each row says which lookup it answers.
+fn find_batch<'c>(connection: &'c mut PgConnection, keys: &'c [Lookup]) -> BatchRows<'c> {
+    let users: Vec<Uuid> = keys.iter().map(|(user, _)| user.as_uuid()).collect();
+    let sessions: Vec<Uuid> = keys.iter().map(|(_, session)| session.as_uuid()).collect();
+    Box::pin(
+        sqlx::query_as(
+            "SELECT k.i - 1 AS batch_index,
+                    u.id, u.email, u.full_name, u.is_active, u.token_version, u.created_at,
+                    u.updated_at, u.email_verified, u.pending_email, u.avatar_name, u.mfa_enabled,
+                    s.revoked_at IS NOT NULL AS session_revoked,
+                    s.expires_at AS session_expires_at
+             FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS k(user_id, session_id, i)
+             JOIN users u ON u.id = k.user_id
+             JOIN sessions s ON s.id = k.session_id AND s.user_id = u.id",
+        )
+        .bind(users)
+        .bind(sessions)
+        .fetch_all(connection),
+    )
 }

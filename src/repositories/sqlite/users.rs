@@ -3,16 +3,16 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use sqlx::Sqlite;
+use sqlx::SqliteConnection;
 
 use super::email;
 use super::{SqlitePools, Writer};
 use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
+use crate::repositories::authentication::{AuthenticationReads, BatchRows, Lookup, MAX_BATCH};
 use crate::repositories::errors::classify;
-use crate::repositories::reserved::Reserved;
-use crate::repositories::rows::{CredentialsRow, UserRow, UserSessionRow};
+use crate::repositories::rows::{CredentialsRow, UserRow};
 use crate::repositories::{
     Credentials, NewUserRecord, RepoError, SessionLiveness, UserChanges, UserRepository,
     contains_pattern,
@@ -22,12 +22,12 @@ use crate::repositories::{
 pub struct SqliteUsers {
     pools: SqlitePools,
     /// For [`UserRepository::find_with_session`], the read behind every authenticated request.
-    authentication: Arc<Reserved<Sqlite>>,
+    authentication: Arc<AuthenticationReads>,
 }
 
 impl SqliteUsers {
     pub fn new(pools: SqlitePools) -> Self {
-        let authentication = Arc::new(Reserved::for_authentication(pools.read.clone()));
+        let authentication = Arc::new(AuthenticationReads::start(&pools.read, find_batch));
         Self { pools, authentication }
     }
 }
@@ -114,22 +114,7 @@ impl UserRepository for SqliteUsers {
         id: UserId,
         session: SessionId,
     ) -> Result<Option<(User, SessionLiveness)>, RepoError> {
-        let mut lease = self.authentication.lease().await.map_err(classify)?;
-        let row = sqlx::query_as::<_, UserSessionRow>(
-            "SELECT u.id, u.email, u.full_name, u.is_active, u.token_version, u.created_at,
-                    u.updated_at, u.email_verified, u.pending_email, u.avatar_name, u.mfa_enabled,
-                    s.revoked_at IS NOT NULL AS session_revoked,
-                    s.expires_at AS session_expires_at
-             FROM users u JOIN sessions s ON s.user_id = u.id
-             WHERE u.id = $1 AND s.id = $2",
-        )
-        .bind(id.as_uuid())
-        .bind(session.as_uuid())
-        .fetch_optional(lease.conn())
-        .await
-        .map_err(classify)?;
-        lease.finish();
-        row.map(<(User, SessionLiveness)>::try_from).transpose()
+        self.authentication.find(id, session).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -282,4 +267,44 @@ impl UserRepository for SqliteUsers {
         writer.commit().await?;
         Ok(deleted > 0)
     }
+}
+
+/// The batched authentication read (see [`AuthenticationReads`]): the keys travel as a
+/// numbered `VALUES` list, so each row says which lookup it answers. One statement text per
+/// batch size, each prepared once per connection.
+fn find_batch<'c>(connection: &'c mut SqliteConnection, keys: &'c [Lookup]) -> BatchRows<'c> {
+    Box::pin(async move {
+        let statement = batch_statement(keys.len());
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(statement));
+        for (user, session) in keys {
+            query = query.bind(user.as_uuid()).bind(session.as_uuid());
+        }
+        query.fetch_all(connection).await
+    })
+}
+
+/// The statement of [`find_batch`] for `size` keys (1 ..= [`MAX_BATCH`]), built once.
+fn batch_statement(size: usize) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        (1..=MAX_BATCH)
+            .map(|size| {
+                let keys: Vec<String> = (0..size).map(|i| format!("({i}, ?, ?)")).collect();
+                format!(
+                    "WITH k(batch_index, user_id, session_id) AS (VALUES {})
+                     SELECT k.batch_index,
+                            u.id, u.email, u.full_name, u.is_active, u.token_version,
+                            u.created_at, u.updated_at, u.email_verified, u.pending_email,
+                            u.avatar_name, u.mfa_enabled,
+                            s.revoked_at IS NOT NULL AS session_revoked,
+                            s.expires_at AS session_expires_at
+                     FROM k
+                     JOIN users u ON u.id = k.user_id
+                     JOIN sessions s ON s.id = k.session_id AND s.user_id = u.id",
+                    keys.join(", ")
+                )
+            })
+            .collect()
+    });
+    &statements[size.clamp(1, MAX_BATCH) - 1]
 }

@@ -1,32 +1,24 @@
-//! A bounded pool for image work: at most one decode per core at a time, each on a blocking
-//! thread, so an upload flood neither starves the async runtime nor multiplies the decoders'
-//! memory; excess uploads wait their turn.
+//! Where image work runs: one low-priority thread per core ([`LowPriorityThreads`]), so an
+//! upload flood neither starves the async runtime nor multiplies the decoders' memory over
+//! many threads' malloc arenas; excess uploads wait their turn in arrival order.
 
-use std::sync::Arc;
-
-use tokio::sync::Semaphore;
+use crate::core::threads::LowPriorityThreads;
 
 #[derive(Debug, Clone)]
 pub struct ImagePool {
-    permits: Arc<Semaphore>,
+    threads: LowPriorityThreads,
 }
 
 impl ImagePool {
-    pub fn new(workers: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(workers.max(1))) }
+    pub fn new(workers: usize) -> anyhow::Result<Self> {
+        Ok(Self { threads: LowPriorityThreads::start("image", workers)? })
     }
 
-    /// Runs `work` on a blocking thread once a worker is free. The permit travels with the
-    /// work, so a request abandoned mid-decode still counts until the decode ends.
+    /// Runs `work` on an image thread once one is free.
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, anyhow::Error> {
-        let permit = Arc::clone(&self.permits).acquire_owned().await?;
-        let task = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        });
-        Ok(task.await?)
+        Ok(self.threads.run(work).await?)
     }
 }

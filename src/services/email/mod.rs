@@ -4,6 +4,7 @@
 
 mod dispatcher;
 mod links;
+mod reset_queue;
 mod templates;
 mod transport;
 
@@ -15,6 +16,8 @@ use tokio::sync::Notify;
 pub use dispatcher::Dispatcher;
 pub use templates::{Message, Templates};
 pub use transport::MailTransport;
+
+use reset_queue::ResetQueue;
 
 use super::events::{AccountEvent, Events};
 use super::{AuditLog, Authenticated, ClientContext};
@@ -55,6 +58,8 @@ pub struct EmailService {
     /// Wakes this instance's dispatcher after a commit that queued mail.
     wake: Arc<Notify>,
     events: Arc<Events>,
+    /// Forgot-password lookups still to run.
+    resets: ResetQueue,
 }
 
 impl EmailService {
@@ -79,6 +84,7 @@ impl EmailService {
             clock,
             wake,
             events,
+            resets: ResetQueue::new(),
         })
     }
 
@@ -165,14 +171,18 @@ impl EmailService {
 
     /// `POST /auth/forgot-password`. The caller answers at once, identically for every
     /// address; the lookup and the queueing happen afterwards, so neither the answer nor its
-    /// timing tells whether an account exists.
+    /// timing tells whether an account exists. Under a flood beyond what the bounded
+    /// [`ResetQueue`] holds, requests are dropped (and counted), never piled up.
     pub fn forgot_password(self: &Arc<Self>, email: EmailAddress, client: ClientContext) {
         let service = Arc::clone(self);
-        tokio::spawn(async move {
+        let queued = self.resets.push(async move {
             if let Err(error) = service.send_reset_link(&email, &client).await {
                 tracing::warn!(%error, "password reset link not queued");
             }
         });
+        if !queued {
+            metrics::counter!(crate::core::metrics::RESET_REQUESTS_DROPPED).increment(1);
+        }
     }
 
     async fn send_reset_link(
