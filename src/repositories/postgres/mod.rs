@@ -2,6 +2,7 @@
 //! [`Writer`]; times are `timestamptz` and compared in SQL.
 
 mod audit;
+mod authentication;
 mod avatars;
 mod email;
 mod mfa;

@@ -5,12 +5,11 @@ use time::OffsetDateTime;
 
 use std::sync::Arc;
 
-use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
+use sqlx::PgPool;
 
-use super::{Writer, email};
+use super::{Writer, authentication, email};
 use crate::domain::{EmailAddress, FullName, SessionId, StoredHash, User, UserId};
-use crate::repositories::authentication::{AuthenticationReads, BatchRows, Lookup};
+use crate::repositories::authentication::AuthenticationReads;
 use crate::repositories::errors::classify;
 use crate::repositories::rows::{CredentialsRow, UserRow};
 use crate::repositories::{
@@ -27,7 +26,8 @@ pub struct PgUsers {
 
 impl PgUsers {
     pub fn new(pool: PgPool) -> Self {
-        let authentication = Arc::new(AuthenticationReads::start(&pool, find_batch));
+        let authentication =
+            Arc::new(AuthenticationReads::start(&pool, authentication::find_batch));
         Self { pool, authentication }
     }
 }
@@ -267,26 +267,4 @@ impl UserRepository for PgUsers {
         writer.commit().await?;
         Ok(deleted > 0)
     }
-}
-
-/// The batched authentication read (see [`AuthenticationReads`]): the keys travel as two
-/// arrays, and `WITH ORDINALITY` numbers them so each row says which lookup it answers.
-fn find_batch<'c>(connection: &'c mut PgConnection, keys: &'c [Lookup]) -> BatchRows<'c> {
-    let users: Vec<Uuid> = keys.iter().map(|(user, _)| user.as_uuid()).collect();
-    let sessions: Vec<Uuid> = keys.iter().map(|(_, session)| session.as_uuid()).collect();
-    Box::pin(
-        sqlx::query_as(
-            "SELECT k.i - 1 AS batch_index,
-                    u.id, u.email, u.full_name, u.is_active, u.token_version, u.created_at,
-                    u.updated_at, u.email_verified, u.pending_email, u.avatar_name, u.mfa_enabled,
-                    s.revoked_at IS NOT NULL AS session_revoked,
-                    s.expires_at AS session_expires_at
-             FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS k(user_id, session_id, i)
-             JOIN users u ON u.id = k.user_id
-             JOIN sessions s ON s.id = k.session_id AND s.user_id = u.id",
-        )
-        .bind(users)
-        .bind(sessions)
-        .fetch_all(connection),
-    )
 }

@@ -4,6 +4,7 @@
 //! compared with `julianday()`, which parses them whatever their fractional digits.
 
 mod audit;
+mod authentication;
 mod avatars;
 mod email;
 mod mfa;
