@@ -63,11 +63,13 @@ def fanout_line(_backend, result):
                  f"{fanout['missing']:.0f} missing)", ok)
 
 
-def spec_lines(bound):
-    """SPEC §7, line by line: (figure, target, how to read a backend's result)."""
+def spec_lines():
+    """SPEC §7, line by line: (figure, target, how to read a backend's result, whether
+    Postgres is held to it: §7 holds Postgres to the `/users/me` lines, and the fan-out line
+    is about Postgres; every other Postgres figure is printed for information)."""
     def signin(_backend, result):
-        rate = result["rows"]["POST /api/v1/auth/signin"]["rate"]
-        return check(f"{rate:.0f}/s = {rate / bound:.0%} of the bound", rate >= 0.8 * bound)
+        rate, bound = result["rows"]["POST /api/v1/auth/signin"]["rate"], result["bound"]
+        return check(f"{rate:.0f}/s = {rate / bound:.0%} of the bound ({bound:.0f}/s)", rate >= 0.8 * bound)
 
     def upload(_backend, result):
         row = result["rows"]["PUT avatar, 2-MP JPEG, one at a time"]
@@ -77,23 +79,30 @@ def spec_lines(bound):
         return check(f"{result['ready_ms']:.0f} ms", result["ready_ms"] <= 200)
 
     return [
-        ("`GET /users/me`, 32 connections", "≥ 40 % of health (Postgres ≥ 25 %), SQLite ≥ 15,000/s; p99 ≤ 5 ms", me_line),
-        ("`POST /auth/signin`, 16 connections", f"≥ 80 % of the Argon2 bound ({0.8 * bound:.0f}/s)", signin),
-        ("`/users/me` while signin is saturated", "p99 ≤ 10 ms", flood_line("GET /users/me during signin flood")),
-        ("`/users/me` while avatar uploads are saturated", "p99 ≤ 10 ms", flood_line("GET /users/me during avatar upload flood")),
+        ("`GET /users/me`, 32 connections", "≥ 40 % of health (Postgres ≥ 25 %), SQLite ≥ 15,000/s; p99 ≤ 5 ms",
+         me_line, True),
+        ("`POST /auth/signin`, 16 connections", "≥ 80 % of the Argon2 bound", signin, False),
+        ("`/users/me` while signin is saturated", "p99 ≤ 10 ms", flood_line("GET /users/me during signin flood"), True),
+        ("`/users/me` while avatar uploads are saturated", "p99 ≤ 10 ms",
+         flood_line("GET /users/me during avatar upload flood"), True),
         ("`/users/me` while password-reset requests are saturated", "p99 ≤ 10 ms",
-         flood_line("GET /users/me during forgot-password flood")),
-        ("resident memory, idle", "≤ 20 MiB", memory_line("idle_kib", 20)),
-        ("resident memory, peak under the signin flood", "≤ 150 MiB", memory_line("peak_kib", 150)),
-        ("resident memory, peak under the avatar-upload flood", "≤ 150 MiB", memory_line("upload_peak_kib", 150)),
-        ("ready after start", "≤ 200 ms", ready),
-        ("10,000 open event sockets", "add ≤ 100 MiB", sockets_line),
-        ("an event to 1,000 sockets of one user on two instances (Postgres)", "p99 ≤ 250 ms", fanout_line),
-        ("avatar upload, 2-MP JPEG, one at a time", "p50 ≤ 150 ms", upload),
+         flood_line("GET /users/me during forgot-password flood"), True),
+        ("resident memory, idle", "≤ 20 MiB", memory_line("idle_kib", 20), False),
+        ("resident memory, peak under the signin flood", "≤ 150 MiB", memory_line("peak_kib", 150), False),
+        ("resident memory, peak under the avatar-upload flood", "≤ 150 MiB", memory_line("upload_peak_kib", 150), False),
+        ("ready after start", "≤ 200 ms", ready, False),
+        ("10,000 open event sockets", "add ≤ 100 MiB", sockets_line, False),
+        ("an event to 1,000 sockets of one user on two instances (Postgres)", "p99 ≤ 250 ms", fanout_line, True),
+        ("avatar upload, 2-MP JPEG, one at a time", "p50 ≤ 150 ms", upload, False),
     ]
 
 
-def render(results, single_ms, bound, duration):
+def informational(cell):
+    """A Postgres figure printed beside SQLite's, without a verdict: §7 sets it no target."""
+    return cell.removesuffix(verdict(True)).removesuffix(verdict(False)).rstrip() + " (information)"
+
+
+def render(results, duration):
     """The report as Markdown, and the SPEC §7 lines (per database) that missed their target."""
     cores = os.cpu_count()
     backends = list(results)
@@ -101,17 +110,23 @@ def render(results, single_ms, bound, duration):
         f"Machine: {platform.machine()}, {cores} cores, {platform.platform()}; "
         f"release build; wrk 1 thread; {duration} s per run; per-IP limits off; log level warn.",
         "",
-        f"Argon2 bound: one signin verification takes {single_ms:.1f} ms on one idle thread "
-        f"(examples/argon2_bound.rs), so {cores} cores allow {bound:.1f} signins/s.",
+        "Argon2 bound: cores ÷ the time of one signin verification on one idle thread "
+        "(examples/argon2_bound.rs), measured just before each database's signin run, since this "
+        "machine's speed drifts: " + "; ".join(
+            f"{backend} {result['single_ms']:.1f} ms, so {cores} cores allow {result['bound']:.1f} signins/s"
+            for backend, result in results.items()) + ".",
         "SPEC §7's targets are stated for SQLite; Postgres (on the same 2 cores as Warren and the "
-        "load generators) is held to the same `/users/me` latency lines, with ≥ 25 % of health.",
+        "load generators) is held to the same `/users/me` lines, with ≥ 25 % of health, and to "
+        "the fan-out line; its other figures are printed for information.",
         "",
         "| SPEC §7 line | target | " + " | ".join(backends) + " |",
         "|---|---|" + "---|" * len(backends),
     ]
     missed = []
-    for figure, target, read in spec_lines(bound):
+    for figure, target, read, postgres_held in spec_lines():
         cells = [read(backend, results[backend]) for backend in backends]
+        cells = [cell if backend == "SQLite" or postgres_held else informational(cell)
+                 for backend, cell in zip(backends, cells)]
         missed += [f"{figure} ({backend})" for backend, cell in zip(backends, cells) if cell.endswith(verdict(False))]
         lines.append(f"| {figure} | {target} | " + " | ".join(cells) + " |")
     lines += ["", "| wrk run | database | requests/s | vs health | p50 ms | p99 ms | errors |",
