@@ -8,7 +8,7 @@
 //! docs/performance.md). Under load, one query now answers up to [`MAX_BATCH`] requests; under
 //! no load, each lookup is its own batch and costs what it did.
 //!
-//! A few workers (half of `database.max_connections`, at least one) each own one connection,
+//! [`WORKERS`] workers (fewer beside a pool of under four connections) each own one connection,
 //! taken out of the pool's accounting (`detach`), so request traffic cannot starve them and
 //! their queries need no pool ping. A connection idle for over [`PING_IF_IDLE_FOR`] is pinged
 //! before use; one whose query failed or overran the time budget is closed (its state is
@@ -33,6 +33,11 @@ use super::pool::PING_IF_IDLE_FOR;
 use super::rows::BatchedUserSessionRow;
 use crate::domain::{SessionId, User, UserId};
 
+/// Workers, each with its connection. Two keep a read going while another waits on the
+/// database; more only made batches smaller: on Postgres, `/users/me`'s p99 during a signin
+/// flood was 6 ms with two workers, 14 ms with four and 33 ms with eight (every batch wakes
+/// a server process that then competes for the cores).
+const WORKERS: u32 = 2;
 /// The most lookups one query answers.
 pub(super) const MAX_BATCH: usize = 64;
 /// Lookups waiting for a worker; beyond it, callers wait for room (their budget still applies).
@@ -61,7 +66,7 @@ struct Pending {
 impl AuthenticationReads {
     /// Starts the workers on `pool`'s database; they stop when this is dropped.
     pub(super) fn start<DB: Database>(pool: &Pool<DB>, query: BatchQuery<DB>) -> Self {
-        let workers = (pool.options().get_max_connections() / 2).max(1);
+        let workers = (pool.options().get_max_connections() / 2).clamp(1, WORKERS);
         let budget = pool.options().get_acquire_timeout();
         let (sender, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
