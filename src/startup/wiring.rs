@@ -56,7 +56,7 @@ pub(super) fn build_state(
     )?);
     let avatars = AvatarService::new(
         repositories.avatars,
-        ImagePool::new(cores).context("start the image threads")?,
+        ImagePool::new(image_threads(cores)).context("start the image threads")?,
         settings.avatar.size,
         Arc::clone(&events),
         Arc::clone(&clock),
@@ -131,4 +131,10 @@ fn session_policy(auth: &AuthSettings) -> SessionPolicy {
 
 fn seconds(secs: u64) -> time::Duration {
     time::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// Avatar decoding leaves one core to requests (uploads are rare and may queue; `/users/me`
+/// must stay fast while they are saturated, SPEC §7), except on a one-core machine.
+fn image_threads(cores: usize) -> usize {
+    cores.saturating_sub(1).max(1)
 }

@@ -1,6 +1,7 @@
-//! Where image work runs: one low-priority thread per core ([`LowPriorityThreads`]), so an
-//! upload flood neither starves the async runtime nor multiplies the decoders' memory over
-//! many threads' malloc arenas; excess uploads wait their turn in arrival order.
+//! Where image work runs: a few low-priority threads ([`LowPriorityThreads`]; one core fewer
+//! than the machine has, see `startup/wiring.rs`), so an upload flood neither starves the
+//! async runtime nor multiplies the decoders' memory over many threads' malloc arenas; excess
+//! uploads wait their turn in arrival order.
 
 use crate::core::threads::LowPriorityThreads;
 
