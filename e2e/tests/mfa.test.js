@@ -135,6 +135,9 @@ test("enrol by scanning the QR code, sign in with an app code and with a recover
   await page.fill("#mfa-confirm-code", await app.code());
   await page.click("#mfa-confirm-form button[type=submit]");
   await expectText(page, "#mfa-state", "Two-factor sign-in is on");
+  // The state can read "on" a moment before the codes are drawn: the refreshed profile (or the
+  // `user_updated` event) renders it while the confirm handler is still finishing.
+  await page.locator("#mfa-recovery-codes li").nth(9).waitFor();
   const recoveryCodes = await page.locator("#mfa-recovery-codes li").allTextContents();
   assert.equal(recoveryCodes.length, 10, "ten recovery codes are shown");
   assert.equal(new Set(recoveryCodes).size, 10);
