@@ -124,7 +124,9 @@ mod a_cut_postgres_answers_503_within_2s_and_heals_without_a_restart {
             let url: String = figment.extract_inner("database.url").expect("url");
             let through_proxy = url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{port}"), 1);
             assert_ne!(url, through_proxy, "POSTGRES_TEST_URL names 127.0.0.1:5432");
-            figment.merge(("database.url", through_proxy))
+            // The default budget: the test measures that requests fail within it.
+            let budget = warren::core::config::DatabaseSettings::default().timeout_ms;
+            figment.merge(("database.url", through_proxy)).merge(("database.timeout_ms", budget))
         })
         .await;
         let user = TestUser::generate();

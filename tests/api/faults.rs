@@ -9,7 +9,10 @@ use crate::helpers::{Backend, TestApp, TestUser, assert_problem};
 
 #[tokio::test]
 async fn a_locked_sqlite_database_is_503_and_writes_resume_once_it_is_released() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    // The default budget, which runs out before SQLite's busy timeout.
+    let budget = warren::core::config::DatabaseSettings::default().timeout_ms;
+    let app =
+        TestApp::spawn_with(Backend::Sqlite, |f| f.merge(("database.timeout_ms", budget))).await;
     let Pools::Sqlite(_) = app.database.backend() else { unreachable!("spawned on SQLite") };
     let (user, token) = app.signed_in_user().await;
     let url = app.settings.database_url();
