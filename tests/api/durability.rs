@@ -8,7 +8,9 @@ use reqwest::{Response, StatusCode};
 use serde_json::json;
 use warren::repositories::Backend as Pools;
 
-use crate::helpers::{Backend, TestApp, TestUser, assert_problem, both_backends};
+use crate::helpers::{
+    Backend, TestApp, TestUser, assert_problem, both_backends, default_database_budget,
+};
 use crate::proxy::{Mode, Proxy};
 
 async fn every_acknowledged_signup_can_sign_in_at_once(app: TestApp) {
@@ -124,9 +126,8 @@ mod a_cut_postgres_answers_503_within_2s_and_heals_without_a_restart {
             let url: String = figment.extract_inner("database.url").expect("url");
             let through_proxy = url.replacen("127.0.0.1:5432", &format!("127.0.0.1:{port}"), 1);
             assert_ne!(url, through_proxy, "POSTGRES_TEST_URL names 127.0.0.1:5432");
-            // The default budget: the test measures that requests fail within it.
-            let budget = warren::core::config::DatabaseSettings::default().timeout_ms;
-            figment.merge(("database.url", through_proxy)).merge(("database.timeout_ms", budget))
+            // The test measures that requests fail within the default budget.
+            default_database_budget(figment.merge(("database.url", through_proxy)))
         })
         .await;
         let user = TestUser::generate();

@@ -5,14 +5,12 @@ use serde_json::json;
 use sqlx::Connection;
 use warren::repositories::Backend as Pools;
 
-use crate::helpers::{Backend, TestApp, TestUser, assert_problem};
+use crate::helpers::{Backend, TestApp, TestUser, assert_problem, default_database_budget};
 
 #[tokio::test]
 async fn a_locked_sqlite_database_is_503_and_writes_resume_once_it_is_released() {
     // The default budget, which runs out before SQLite's busy timeout.
-    let budget = warren::core::config::DatabaseSettings::default().timeout_ms;
-    let app =
-        TestApp::spawn_with(Backend::Sqlite, |f| f.merge(("database.timeout_ms", budget))).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, default_database_budget).await;
     let Pools::Sqlite(_) = app.database.backend() else { unreachable!("spawned on SQLite") };
     let (user, token) = app.signed_in_user().await;
     let url = app.settings.database_url();

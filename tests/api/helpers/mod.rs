@@ -158,7 +158,13 @@ impl TestUser {
 }
 
 /// The time budget of every repository call in tests (see `spawn_with`).
-pub const TEST_DATABASE_TIMEOUT_MS: u64 = 5_000;
+const TEST_DATABASE_TIMEOUT_MS: u64 = 5_000;
+
+/// Puts back the default repository time budget, for tests that measure it.
+pub fn default_database_budget(figment: Figment) -> Figment {
+    let budget = warren::core::config::DatabaseSettings::default().timeout_ms;
+    figment.merge(("database.timeout_ms", budget))
+}
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
