@@ -13,11 +13,11 @@ use super::postgres::{
     self, PgAudit, PgAvatars, PgEmail, PgEventChannel, PgMfa, PgSessions, PgThrottles, PgUsers,
 };
 use super::sqlite::{
-    SqliteAudit, SqliteAvatars, SqliteEmail, SqliteMfa, SqlitePools, SqliteSessions,
-    SqliteThrottles, SqliteUsers,
+    SqliteAudit, SqliteAvatars, SqliteEmail, SqliteEventChannel, SqliteMfa, SqlitePools,
+    SqliteSessions, SqliteThrottles, SqliteUsers,
 };
 use super::{
-    AuditRepository, AvatarRepository, EmailRepository, EventChannel, LocalChannel, MfaRepository,
+    AuditRepository, AvatarRepository, EmailRepository, EventChannel, MfaRepository,
     SessionRepository, ThrottleRepository, UserRepository,
 };
 use crate::core::config::DatabaseSettings;
@@ -95,7 +95,7 @@ impl Database {
         };
         let repositories = repositories_for(&backend, budget);
         let events: Arc<dyn EventChannel> = match &backend {
-            Backend::Sqlite(_) => Arc::new(LocalChannel::new()),
+            Backend::Sqlite(pools) => Arc::new(SqliteEventChannel::new(pools.clone())),
             Backend::Postgres(pool) => Arc::new(PgEventChannel::new(pool.clone())),
         };
         Ok(Self { backend, repositories, events })

@@ -1,7 +1,8 @@
 //! The channel account events cross to reach every instance's sockets. Payloads are small
 //! JSON notices carrying ids, never bodies: a receiver reads what it shows from the database.
-//! SQLite serves one instance, so its channel stays in the process; Postgres uses
-//! LISTEN/NOTIFY (see `postgres::notify`).
+//! SQLite serves one instance, so its channel stays in the process, plus a table for the
+//! notices of operators' commands (see `sqlite::notices`); Postgres uses LISTEN/NOTIFY (see
+//! `postgres::notify`).
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
@@ -39,6 +40,11 @@ impl LocalChannel {
     pub fn new() -> Self {
         let (sender, receiver) = mpsc::channel(BACKLOG);
         Self { sender, receiver: std::sync::Mutex::new(Some(receiver)) }
+    }
+
+    /// Another way into the same stream (notices read from elsewhere).
+    pub(super) fn sender(&self) -> mpsc::Sender<Incoming> {
+        self.sender.clone()
     }
 }
 

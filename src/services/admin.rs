@@ -2,8 +2,8 @@
 //! deactivate, activate, sign out everywhere, delete. Each change is recorded in the audit
 //! trail under a `cli_` event kind, the command line being its actor. Running instances see the
 //! change on their next request, since every request reads the account from the database, and
-//! their open event sockets hear of it through the database's event channel (Postgres: at once;
-//! SQLite, whose channel stays inside one process: at the socket's next 30-second re-check).
+//! their open event sockets hear of it through the database's event channel (Postgres: NOTIFY;
+//! SQLite: a notice left in the database file, which the serving process polls).
 
 use std::sync::Arc;
 
