@@ -50,13 +50,16 @@ pub struct NewLink {
     pub expires_at: time::OffsetDateTime,
 }
 
-/// A rendered message as the outbox stores it. `kind` names the template (it also keys the
-/// per-address resend interval); `recipient` is `None` for "the account's current address",
-/// which the storage fills in inside the same transaction.
+/// A rendered message as the outbox stores it. `kind` names the template; `recipient` is `None`
+/// for "the account's current address", which the storage fills in inside the same
+/// transaction. One address gets at most one message of a kind per resend interval, whichever
+/// account asks: when a message of the same kind went to the same address after
+/// `quiet_since`, this one is not queued (nor the link it carries stored).
 #[derive(Clone)]
 pub struct OutgoingMail {
     pub kind: &'static str,
     pub recipient: Option<String>,
+    pub quiet_since: Option<time::OffsetDateTime>,
     pub subject: String,
     pub text: String,
     pub html: String,

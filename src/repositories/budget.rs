@@ -11,13 +11,14 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AuditRepository, AvatarRepository, Credentials, EmailRepository, MfaChange, MfaRepository,
-    MfaStatus, NewAvatar, NewChallenge, NewRefreshToken, NewSession, NewUserRecord, PasswordReset,
-    RefreshTokenState, RepoError, Reservation, Rotation, SessionLiveness, SessionRepository,
-    StoredAvatar, ThrottleRepository, TotpEnrolment, UserChanges, UserRepository,
+    AuditRepository, AvatarRepository, Credentials, EmailRepository, LinkUse, MfaChange,
+    MfaRepository, MfaStatus, NewAvatar, NewChallenge, NewRefreshToken, NewSession, NewUserRecord,
+    PasswordReset, RefreshTokenState, RepoError, Reservation, Rotation, SessionLiveness,
+    SessionRepository, StoredAvatar, ThrottleRepository, TotpEnrolment, UserChanges,
+    UserRepository,
 };
 use crate::domain::{
-    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
+    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, OutgoingMail,
     RefreshTokenHash, SecretHash, Session, SessionId, StoredHash, User, UserId,
 };
 
@@ -181,14 +182,8 @@ impl ThrottleRepository for Budgeted<dyn ThrottleRepository> {
 
 #[async_trait]
 impl EmailRepository for Budgeted<dyn EmailRepository> {
-    async fn issue_link(
-        &self,
-        link: NewLink,
-        mail: OutgoingMail,
-        now: OffsetDateTime,
-        quiet_since: OffsetDateTime,
-    ) -> Result<bool, RepoError> {
-        self.run(self.inner.issue_link(link, mail, now, quiet_since)).await
+    async fn issue_link(&self, link: LinkUse, now: OffsetDateTime) -> Result<bool, RepoError> {
+        self.run(self.inner.issue_link(link, now)).await
     }
 
     async fn queue(&self, mail: OutgoingMail, now: OffsetDateTime) -> Result<(), RepoError> {

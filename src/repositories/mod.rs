@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, NewLink, OutgoingMail,
+    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, OutgoingMail,
     RefreshTokenHash, SecretHash, Session, SessionId, StoredHash, User, UserId,
 };
 
@@ -180,16 +180,10 @@ pub trait ThrottleRepository: Send + Sync + std::fmt::Debug {
 /// change that causes it; the dispatcher then claims, delivers and settles it.
 #[async_trait]
 pub trait EmailRepository: Send + Sync + std::fmt::Debug {
-    /// Stores `link` (ending the user's older links of that purpose) and queues `mail`, in one
-    /// transaction. Does nothing and answers `false` when a message of the same kind went to
-    /// the same address after `quiet_since` (the resend interval).
-    async fn issue_link(
-        &self,
-        link: NewLink,
-        mail: OutgoingMail,
-        now: OffsetDateTime,
-        quiet_since: OffsetDateTime,
-    ) -> Result<bool, RepoError>;
+    /// Queues the link's message and stores the link (ending the user's older links of that
+    /// purpose), in one transaction. Does nothing and answers `false` when the message is
+    /// held back by the resend interval (see [`OutgoingMail::quiet_since`]).
+    async fn issue_link(&self, link: LinkUse, now: OffsetDateTime) -> Result<bool, RepoError>;
     /// Queues a message on its own (a notice).
     async fn queue(&self, mail: OutgoingMail, now: OffsetDateTime) -> Result<(), RepoError>;
     /// Spends a verification link: the address it was sent to becomes verified, if it is

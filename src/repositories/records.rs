@@ -52,10 +52,11 @@ pub struct UserChanges {
     pub full_name: Option<Option<FullName>>,
     pub email: Option<EmailAddress>,
     pub password: Option<PasswordChange>,
-    /// Messages queued in the same transaction (notices, an email-change link's message).
+    /// Messages queued in the same transaction (notices).
     pub mail: Vec<OutgoingMail>,
-    /// A link stored in the same transaction (an email change's confirmation).
-    pub link: Option<NewLink>,
+    /// A link and its message, stored in the same transaction (an email change's
+    /// confirmation); the link is stored only if the resend interval lets its message go.
+    pub link: Option<LinkUse>,
 }
 
 /// A new password: the hash replaces the old one, the token version is bumped so older access

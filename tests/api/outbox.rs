@@ -16,6 +16,7 @@ fn message_to(recipient: &str) -> OutgoingMail {
     OutgoingMail {
         kind: "outbox_test",
         recipient: Some(recipient.to_owned()),
+        quiet_since: None,
         subject: format!("for {recipient}"),
         text: "hello".to_owned(),
         html: "<p>hello</p>".to_owned(),

@@ -1,9 +1,11 @@
 //! `EmailRepository`: link tokens (single use, bound to purpose and address, superseded, ended
 //! by a reset) and the outbox (resend interval, leases, settling).
 
+use std::sync::Arc;
+
 use time::{Duration, OffsetDateTime};
 use warren::domain::{LinkPurpose, LinkTokenHash, NewLink, OutgoingMail, StoredHash, User};
-use warren::repositories::{PasswordReset, RepoError};
+use warren::repositories::{LinkUse, PasswordReset, RepoError};
 
 use crate::{TestDatabase, contract, new_user};
 
@@ -11,6 +13,7 @@ fn mail(kind: &'static str, recipient: Option<&str>) -> OutgoingMail {
     OutgoingMail {
         kind,
         recipient: recipient.map(str::to_owned),
+        quiet_since: None,
         subject: kind.to_owned(),
         text: "text".to_owned(),
         html: "<p>html</p>".to_owned(),
@@ -30,8 +33,9 @@ fn link(user: &User, purpose: LinkPurpose, byte: u8, email: &str) -> NewLink {
 async fn issue(t: &TestDatabase, link: NewLink, now: OffsetDateTime) -> bool {
     let outbox = &t.db.repositories().email;
     let recipient = link.email.clone();
-    let message = mail(link.purpose.as_str(), Some(&recipient));
-    outbox.issue_link(link, message, now, now - Duration::seconds(60)).await.expect("issue")
+    let mut mail = mail(link.purpose.as_str(), Some(&recipient));
+    mail.quiet_since = Some(now - Duration::seconds(60));
+    outbox.issue_link(LinkUse { link, mail }, now).await.expect("issue")
 }
 
 async fn links_work_once_for_their_purpose_and_newer_ones_supersede_older(t: TestDatabase) {
@@ -136,3 +140,62 @@ async fn the_backlog_counts_messages_still_to_be_delivered(t: TestDatabase) {
     assert_eq!(outbox.backlog().await.expect("backlog"), 1, "sent and failed ones left it");
 }
 contract!(the_backlog_counts_messages_still_to_be_delivered);
+
+async fn confirming_an_email_change_ends_every_other_link_of_the_account(t: TestDatabase) {
+    let outbox = &t.db.repositories().email;
+    let user = t.user().await;
+    let now = OffsetDateTime::now_utc();
+    let old_address = user.email.as_str().to_owned();
+    assert!(issue(&t, link(&user, LinkPurpose::ResetPassword, 6, &old_address), now).await);
+    assert!(issue(&t, link(&user, LinkPurpose::VerifyEmail, 7, &old_address), now).await);
+    let new_address = format!("new-{old_address}");
+    assert!(issue(&t, link(&user, LinkPurpose::ConfirmEmailChange, 8, &new_address), now).await);
+
+    let change = LinkTokenHash::from_bytes([8; 32]);
+    let changed = outbox.confirm_email_change(&change, mail("n", None), now).await;
+    assert_eq!(changed.expect("confirm").expect("user").email.as_str(), new_address);
+
+    let hash = StoredHash::new("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".to_owned());
+    let reset = PasswordReset { hash, notice: mail("password_changed", None) };
+    let reset_link = LinkTokenHash::from_bytes([6; 32]);
+    let reset = outbox.reset_password(&reset_link, reset, now).await.expect("reset");
+    assert!(reset.is_none(), "a reset link mailed to the old address died with the change");
+    let verify_link = LinkTokenHash::from_bytes([7; 32]);
+    let verified = outbox.verify_email(&verify_link, now).await.expect("verify");
+    assert!(verified.is_none(), "so did the old address's verification link");
+}
+contract!(confirming_an_email_change_ends_every_other_link_of_the_account);
+
+async fn one_address_gets_one_message_of_a_kind_per_interval_however_many_ask_at_once(
+    t: TestDatabase,
+) {
+    let outbox = Arc::clone(&t.db.repositories().email);
+    let now = OffsetDateTime::now_utc();
+    let user = t.user().await;
+    let address = user.email.as_str().to_owned();
+    let attempts = (0..30u8).map(|byte| {
+        let outbox = Arc::clone(&outbox);
+        let link = link(&user, LinkPurpose::VerifyEmail, 100 + byte, &address);
+        let mut mail = mail("verify_email", Some(&address));
+        mail.quiet_since = Some(now - Duration::seconds(60));
+        tokio::spawn(async move { outbox.issue_link(LinkUse { link, mail }, now).await })
+    });
+    let mut issued = 0;
+    for attempt in attempts.collect::<Vec<_>>() {
+        issued += usize::from(attempt.await.expect("joined").expect("issue"));
+    }
+    assert_eq!(issued, 1, "one link message in the interval, whatever the race");
+
+    let mut notice = mail("password_changed", Some(&address));
+    notice.quiet_since = Some(now - Duration::seconds(60));
+    let mut other = mail("email_changed", Some(&address));
+    other.quiet_since = notice.quiet_since;
+    for message in [notice.clone(), notice, other] {
+        outbox.queue(message, now).await.expect("queue");
+    }
+    let claimed = outbox.claim(now, now + Duration::seconds(60), 10).await.expect("claim");
+    let mut kinds: Vec<_> = claimed.iter().map(|mail| mail.subject.as_str()).collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["email_changed", "password_changed", "verify_email"]);
+}
+contract!(one_address_gets_one_message_of_a_kind_per_interval_however_many_ask_at_once);

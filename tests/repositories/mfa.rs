@@ -11,6 +11,7 @@ fn notice() -> OutgoingMail {
     OutgoingMail {
         kind: "mfa_notice",
         recipient: None,
+        quiet_since: None,
         subject: "notice".to_owned(),
         text: "text".to_owned(),
         html: "<p>html</p>".to_owned(),

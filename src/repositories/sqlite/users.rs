@@ -51,8 +51,7 @@ impl UserRepository for SqliteUsers {
         .map_err(classify)?;
         if let Some(verification) = &user.verification {
             let now = user.created_at;
-            email::insert_link(writer.conn(), &verification.link, now).await?;
-            email::insert_mail(writer.conn(), &verification.mail, Some(user.id), now).await?;
+            email::queue_link(writer.conn(), verification, now).await?;
         }
         writer.commit().await?;
         rows.into_iter().next().ok_or(RepoError::Gone)?.try_into()

@@ -133,8 +133,7 @@ impl AccountService {
         let confirmation = self.email.link(user.id, LinkPurpose::ConfirmEmailChange, &new_email)?;
         let notice = Message::EmailChangeRequested { new_email: new_email.as_str() };
         changes.mail.push(self.email.render(notice, None)?);
-        changes.mail.push(confirmation.mail);
-        changes.link = Some(confirmation.link);
+        changes.link = Some(confirmation);
         changes.email = Some(new_email);
         Ok(())
     }

@@ -142,13 +142,17 @@ impl EmailService {
         Ok(LinkUse { link: NewLink { hash, user_id: user, purpose, email, expires_at }, mail })
     }
 
-    /// Renders a message; `None` sends it to the account's current address.
+    /// Renders a message; `None` sends it to the account's current address. It is queued only
+    /// if no message of its kind went to that address within the resend interval, so neither
+    /// repeated requests nor other accounts can flood one inbox.
     pub fn render(
         &self,
         message: Message<'_>,
         recipient: Option<String>,
     ) -> anyhow::Result<OutgoingMail> {
-        self.templates.render(message, recipient).context("render an email")
+        let mut mail = self.templates.render(message, recipient).context("render an email")?;
+        mail.quiet_since = Some(self.clock.now() - seconds(self.settings.resend_interval_secs));
+        Ok(mail)
     }
 
     /// `POST /users/me/verify-email`: a new verification link, unless already verified or one
@@ -203,10 +207,8 @@ impl EmailService {
 
     /// Stores a link to the user's address and queues it, within the resend interval's limit.
     async fn issue(&self, user: &User, purpose: LinkPurpose) -> Result<bool, EmailError> {
-        let LinkUse { link, mail } = self.link(user.id, purpose, &user.email)?;
-        let now = self.clock.now();
-        let quiet_since = now - seconds(self.settings.resend_interval_secs);
-        let issued = self.outbox.issue_link(link, mail, now, quiet_since).await?;
+        let link = self.link(user.id, purpose, &user.email)?;
+        let issued = self.outbox.issue_link(link, self.clock.now()).await?;
         if issued {
             self.queued();
         }

@@ -126,7 +126,14 @@ impl Templates {
                 self.pair("mfa", &MfaContext { subject, service: SERVICE, change, state })?
             }
         };
-        Ok(OutgoingMail { kind, recipient, subject: subject.to_owned(), text, html })
+        Ok(OutgoingMail {
+            kind,
+            recipient,
+            quiet_since: None,
+            subject: subject.to_owned(),
+            text,
+            html,
+        })
     }
 
     fn notice(&self, subject: &str, notice: String) -> Result<(String, String), minijinja::Error> {

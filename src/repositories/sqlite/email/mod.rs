@@ -8,12 +8,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{SqlitePools, Writer};
-use crate::domain::{ClaimedMail, LinkPurpose, LinkTokenHash, NewLink, OutgoingMail, User, UserId};
+use crate::domain::{ClaimedMail, LinkPurpose, LinkTokenHash, OutgoingMail, User, UserId};
 use crate::repositories::errors::classify;
 use crate::repositories::rows::ClaimedRow;
-use crate::repositories::{EmailRepository, PasswordReset, RepoError};
+use crate::repositories::{EmailRepository, LinkUse, PasswordReset, RepoError};
 use statements::{finish, spend, update_user};
-pub(super) use statements::{insert_link, insert_mail, queue_changes, refuse_taken};
+pub(super) use statements::{insert_mail, queue_changes, queue_link, refuse_taken};
 
 #[derive(Debug, Clone)]
 pub struct SqliteEmail {
@@ -29,32 +29,11 @@ impl SqliteEmail {
 #[async_trait]
 impl EmailRepository for SqliteEmail {
     #[tracing::instrument(skip_all)]
-    async fn issue_link(
-        &self,
-        link: NewLink,
-        mail: OutgoingMail,
-        now: OffsetDateTime,
-        quiet_since: OffsetDateTime,
-    ) -> Result<bool, RepoError> {
+    async fn issue_link(&self, link: LinkUse, now: OffsetDateTime) -> Result<bool, RepoError> {
         let mut writer = Writer::begin(&self.pools.write).await?;
-        let recent: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM email_outbox
-             WHERE recipient = $1 AND kind = $2 AND julianday(created_at) > julianday($3)",
-        )
-        .bind(&link.email)
-        .bind(mail.kind)
-        .bind(quiet_since)
-        .fetch_one(writer.conn())
-        .await
-        .map_err(classify)?;
-        if recent > 0 {
-            writer.rollback().await?;
-            return Ok(false);
-        }
-        insert_link(writer.conn(), &link, now).await?;
-        insert_mail(writer.conn(), &mail, Some(link.user_id), now).await?;
-        writer.commit().await?;
-        Ok(true)
+        let queued = queue_link(writer.conn(), &link, now).await?;
+        finish(writer, queued).await?;
+        Ok(queued)
     }
 
     #[tracing::instrument(skip_all)]
@@ -138,6 +117,13 @@ impl EmailRepository for SqliteEmail {
         // Queued first, so that "the account's address" is still the old one.
         let user_id = UserId::from_uuid(spent.user_id);
         insert_mail(writer.conn(), &notice, Some(user_id), now).await?;
+        // Every other link went to an address the account is leaving (or proves nothing about
+        // the new one): none may outlive the change.
+        sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
+            .bind(spent.user_id)
+            .execute(writer.conn())
+            .await
+            .map_err(classify)?;
         let assignments = "email = $3, pending_email = NULL, email_verified = 1";
         let new_email = Some(spent.email.as_str());
         let user = update_user(writer.conn(), assignments, spent.user_id, now, new_email).await?;

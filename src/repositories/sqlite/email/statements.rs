@@ -9,9 +9,9 @@ use super::super::Writer;
 use crate::domain::{
     EmailAddress, LinkPurpose, LinkTokenHash, NewLink, OutgoingMail, User, UserId,
 };
-use crate::repositories::RepoError;
 use crate::repositories::errors::classify;
 use crate::repositories::rows::{SpentLinkRow, UserRow};
+use crate::repositories::{LinkUse, RepoError};
 
 const USER_COLUMNS: &str = "id, email, full_name, is_active, token_version, created_at, \
      updated_at, email_verified, pending_email, avatar_name, mfa_enabled";
@@ -44,22 +44,52 @@ pub(in super::super) async fn insert_link(
     Ok(())
 }
 
-/// Queues `mail`; without a recipient it goes to `user`'s current address.
+/// Queues `mail`; without a recipient it goes to `user`'s current address. Answers `false`,
+/// queueing nothing, when the resend interval holds it back (a message of its kind went to
+/// the same address after `mail.quiet_since`) or there is nobody to send it to.
 pub(in super::super) async fn insert_mail(
     conn: &mut SqliteConnection,
     mail: &OutgoingMail,
     user: Option<UserId>,
     now: OffsetDateTime,
-) -> Result<(), RepoError> {
+) -> Result<bool, RepoError> {
+    let recipient = match (&mail.recipient, user) {
+        (Some(recipient), _) => Some(recipient.clone()),
+        (None, Some(user)) => sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(user.as_uuid())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(classify)?,
+        (None, None) => None,
+    };
+    let Some(recipient) = recipient else {
+        return Ok(false);
+    };
+    // The write transaction is `BEGIN IMMEDIATE`: no other writer runs between the check and
+    // the insert.
+    if let Some(quiet_since) = mail.quiet_since {
+        let sent: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM email_outbox
+             WHERE recipient = $1 AND kind = $2 AND julianday(created_at) > julianday($3))",
+        )
+        .bind(&recipient)
+        .bind(mail.kind)
+        .bind(quiet_since)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(classify)?;
+        if sent {
+            return Ok(false);
+        }
+    }
     sqlx::query(
         "INSERT INTO email_outbox
            (id, kind, recipient, subject, body_text, body_html, created_at, next_attempt_at)
-         SELECT $1, $2, coalesce($3, (SELECT email FROM users WHERE id = $4)), $5, $6, $7, $8, $8",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
     .bind(Uuid::now_v7())
     .bind(mail.kind)
-    .bind(mail.recipient.as_deref())
-    .bind(user.map(|id| id.as_uuid()))
+    .bind(&recipient)
     .bind(&mail.subject)
     .bind(&mail.text)
     .bind(&mail.html)
@@ -67,7 +97,21 @@ pub(in super::super) async fn insert_mail(
     .execute(conn)
     .await
     .map_err(classify)?;
-    Ok(())
+    Ok(true)
+}
+
+/// Queues a link's message and, only if it went into the queue, stores the link: a link whose
+/// message the resend interval held back would end the older link that did go out.
+pub(in super::super) async fn queue_link(
+    conn: &mut SqliteConnection,
+    link: &LinkUse,
+    now: OffsetDateTime,
+) -> Result<bool, RepoError> {
+    let queued = insert_mail(conn, &link.mail, Some(link.link.user_id), now).await?;
+    if queued {
+        insert_link(conn, &link.link, now).await?;
+    }
+    Ok(queued)
 }
 
 /// `RepoError::Conflict` when `email` is some account's address already.
@@ -89,7 +133,7 @@ pub(in super::super) async fn queue_changes(
     conn: &mut SqliteConnection,
     user: UserId,
     password_changed: bool,
-    link: Option<&NewLink>,
+    link: Option<&LinkUse>,
     mail: &[OutgoingMail],
     now: OffsetDateTime,
 ) -> Result<(), RepoError> {
@@ -101,7 +145,7 @@ pub(in super::super) async fn queue_changes(
             .map_err(classify)?;
     }
     if let Some(link) = link {
-        insert_link(conn, link, now).await?;
+        queue_link(conn, link, now).await?;
     }
     for message in mail {
         insert_mail(conn, message, Some(user), now).await?;
