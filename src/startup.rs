@@ -37,8 +37,10 @@ use crate::preflight;
 use crate::repositories::Database;
 use crate::services::{Dispatcher, Events, MailTransport};
 
+mod serve;
 mod wiring;
 
+use serve::ConnectionLimits;
 use wiring::build_state;
 
 /// How long a stopping instance waits for the email delivery in hand.
@@ -57,6 +59,7 @@ pub struct Application {
     /// Told to close every live socket at shutdown, which graceful shutdown does not wait for.
     events: Arc<Events>,
     metrics: Option<MetricsListener>,
+    limits: ConnectionLimits,
 }
 
 /// What the startup log line tells an operator beyond the address.
@@ -119,7 +122,8 @@ impl Application {
         let router = router(state, settings).context("set up the per-IP rate limits")?;
         let metrics = MetricsListener::bind(settings, &database).await?;
         let router = if metrics.is_some() { metrics::track_requests(router) } else { router };
-        Ok(Self { listener, router, database, dispatcher, startup, events, metrics })
+        let limits = ConnectionLimits::new(settings);
+        Ok(Self { listener, router, database, dispatcher, startup, events, metrics, limits })
     }
 
     /// The fully layered router, for driving the application without a socket (benchmarks).
@@ -150,7 +154,6 @@ impl Application {
         let StartupFacts { database, kid } = &self.startup;
         tracing::info!(%url, docs = %format!("{url}/docs"), %database, %kid, "serving");
         let metrics = self.metrics.map(MetricsListener::spawn);
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let (stop_dispatcher, stopped) = tokio::sync::watch::channel(false);
         let dispatcher = tokio::spawn(self.dispatcher.run(stopped));
         let events = Arc::clone(&self.events);
@@ -159,7 +162,7 @@ impl Application {
             // Sockets close 1001 now, so graceful shutdown does not wait on them.
             events.shut_down();
         };
-        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        serve::serve(self.listener, self.router, self.limits, shutdown).await;
         // The dispatcher finishes the delivery in hand (bounded by the SMTP timeout) and gives
         // the rest of its claims back before the pool closes.
         let _ = stop_dispatcher.send(true);
@@ -168,7 +171,6 @@ impl Application {
         }
         // Scrapes hold no state worth draining.
         metrics.inspect(tokio::task::JoinHandle::abort);
-        served.context("serve")?;
         self.database.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -17,6 +17,14 @@ pub struct ServerSettings {
     pub metrics_addr: Option<SocketAddr>,
     /// Lets production serve metrics on an address that is neither loopback nor private.
     pub metrics_public: bool,
+    /// A request head (request line and headers) must arrive whole within this, counted from
+    /// when the connection is ready for one: slow or idle connections are closed.
+    pub header_read_timeout_secs: u64,
+    /// Open HTTP connections in all; a connection beyond it is closed at once.
+    pub max_connections: u32,
+    /// Open HTTP connections from one client address (IPv6: its /64); trusted proxies are
+    /// counted only in the total.
+    pub max_connections_per_client: u32,
 }
 
 impl Default for ServerSettings {
@@ -27,6 +35,9 @@ impl Default for ServerSettings {
             request_timeout_secs: 10,
             metrics_addr: None,
             metrics_public: false,
+            header_read_timeout_secs: 10,
+            max_connections: 4096,
+            max_connections_per_client: 256,
         }
     }
 }
@@ -34,6 +45,10 @@ impl Default for ServerSettings {
 impl ServerSettings {
     pub(super) fn validate(&self, production: bool, problems: &mut Problems) {
         problems.within("server.request_timeout_secs", self.request_timeout_secs, 1, 3600);
+        problems.within("server.header_read_timeout_secs", self.header_read_timeout_secs, 1, 300);
+        problems.within("server.max_connections", u64::from(self.max_connections), 1, 1_000_000);
+        let per_client = u64::from(self.max_connections_per_client);
+        problems.within("server.max_connections_per_client", per_client, 1, 1_000_000);
         if let Some(address) = self.metrics_addr
             && production
             && !self.metrics_public
