@@ -66,18 +66,23 @@ impl std::fmt::Debug for SecretHash {
 
 /// Crockford's base32 alphabet, lowercase: no `i`, `l`, `o` or `u` to misread.
 pub const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-/// Characters of a recovery code: 60 random bits.
-pub const RECOVERY_CODE_LEN: usize = 12;
+/// Characters of a recovery code: 120 random bits. A lookup secret needs at least 112 bits to
+/// be stored with a fast (keyed) hash rather than a slow password hash.
+pub const RECOVERY_CODE_LEN: usize = 24;
+/// Characters of the codes issued before: 60 bits, stored as plain SHA-256. They keep working
+/// once each until the account regenerates its codes.
+const LEGACY_CODE_LEN: usize = 12;
 /// Longest input looked at as a code at all; anything longer is malformed.
 const MAX_CODE_INPUT: usize = 64;
 
-/// A recovery code in canonical form (12 characters of [`RECOVERY_ALPHABET`]). Shown to the
-/// user as `xxxx-xxxx-xxxx`; typed back with or without dashes and spaces, in any case.
+/// A recovery code in canonical form (24 characters of [`RECOVERY_ALPHABET`], or 12 for a
+/// legacy code). Shown to the user in groups of four joined by dashes; typed back with or
+/// without dashes and spaces, in any case.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecoveryCode(String);
 
 impl RecoveryCode {
-    /// A code from 12 random alphabet indices (the caller draws them from a CSPRNG).
+    /// A code from 24 random alphabet indices (the caller draws them from a CSPRNG).
     pub fn from_random(random: &[u8; RECOVERY_CODE_LEN]) -> Self {
         let code = random.iter().map(|b| char::from(RECOVERY_ALPHABET[usize::from(b & 31)]));
         Self(code.collect())
@@ -98,18 +103,34 @@ impl RecoveryCode {
             }
             code.push(character);
         }
-        (code.len() == RECOVERY_CODE_LEN).then_some(Self(code))
+        [RECOVERY_CODE_LEN, LEGACY_CODE_LEN].contains(&code.len()).then_some(Self(code))
     }
 
-    pub fn hash(&self) -> SecretHash {
+    /// The canonical characters, for the keyed hash they are stored under.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A 60-bit code from before codes grew, stored as plain SHA-256 (see [`Self::legacy_hash`]).
+    pub fn is_legacy(&self) -> bool {
+        self.0.len() == LEGACY_CODE_LEN
+    }
+
+    /// How a legacy code was stored.
+    pub fn legacy_hash(&self) -> SecretHash {
         SecretHash::of(&self.0)
     }
 
-    /// `xxxx-xxxx-xxxx`, as handed to the user.
+    /// `xxxx-xxxx-…`, as handed to the user.
     pub fn display(&self) -> String {
-        let (a, rest) = self.0.split_at(4);
-        let (b, c) = rest.split_at(4);
-        format!("{a}-{b}-{c}")
+        let mut shown = String::with_capacity(self.0.len() + self.0.len() / 4);
+        for (index, character) in self.0.chars().enumerate() {
+            if index > 0 && index % 4 == 0 {
+                shown.push('-');
+            }
+            shown.push(character);
+        }
+        shown
     }
 }
 
@@ -164,17 +185,34 @@ mod tests {
 
     #[test]
     fn recovery_codes_read_back_however_they_are_typed() {
-        let code = RecoveryCode::from_random(&[0, 1, 2, 3, 31, 30, 29, 28, 10, 11, 12, 13]);
-        assert_eq!(code.display(), "0123-zyxw-abcd");
-        for typed in ["0123-zyxw-abcd", "0123zyxwabcd", "O123 ZYXW ABCD", "o123-zyxw-abcd"] {
+        let random: [u8; RECOVERY_CODE_LEN] = std::array::from_fn(|i| [0, 1, 2, 3, 31, 30][i % 6]);
+        let code = RecoveryCode::from_random(&random);
+        assert_eq!(code.display(), "0123-zy01-23zy-0123-zy01-23zy");
+        assert!(!code.is_legacy());
+        for typed in [
+            "0123-zy01-23zy-0123-zy01-23zy",
+            "0123zy0123zy0123zy0123zy",
+            "O123 ZY01 23ZY O123 ZY01 23ZY",
+        ] {
             assert_eq!(RecoveryCode::parse(typed).as_ref(), Some(&code), "{typed}");
         }
         assert_eq!(RecoveryCode::parse("l123-zyxw-abcd"), RecoveryCode::parse("1123zyxwabcd"));
     }
 
     #[test]
+    fn codes_of_the_earlier_twelve_character_shape_still_read_as_legacy_codes() {
+        let legacy = RecoveryCode::parse("0123-zyxw-abcd").expect("a legacy code");
+        assert!(legacy.is_legacy());
+        assert_eq!(legacy.legacy_hash(), SecretHash::of("0123zyxwabcd"));
+        assert_eq!(RecoveryCode::parse(&"0".repeat(18)), None, "neither length");
+    }
+
+    #[test]
     fn malformed_codes_are_neither_kind() {
         for bad in ["", "12345", "1234567", "12345a", "0123-zyxw-abc", "0123-zyxw-abcdu", "é"] {
+            assert_eq!(SecondFactor::parse(bad), None, "{bad:?}");
+        }
+        for bad in ["0123-zyxw-abcd-0123-zyxw-abc", "0123-zyxw-abcd-0123-zyxw-abcdu"] {
             assert_eq!(SecondFactor::parse(bad), None, "{bad:?}");
         }
         assert_eq!(SecondFactor::parse(&"1".repeat(100)), None);

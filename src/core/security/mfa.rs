@@ -1,17 +1,21 @@
 //! Second-factor primitives: TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30 s steps, ±1 step) via
-//! `totp-rs`, TOTP secrets sealed at rest with XChaCha20-Poly1305, and the key they are sealed
-//! with (`mfa.encryption_key`, or a development key generated into `data_dir`).
+//! `totp-rs`, TOTP secrets sealed at rest with XChaCha20-Poly1305, recovery codes stored under
+//! a keyed hash, and the key both derive from (`mfa.encryption_key`, or a development key
+//! generated into `data_dir`).
 
 use std::path::{Path, PathBuf};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 use zeroize::Zeroizing;
 
 use super::keys::write_private_file;
 use crate::core::config::{Settings, format_mfa_key, parse_mfa_key};
-use crate::domain::UserId;
+use crate::domain::{RecoveryCode, SecretHash, UserId};
 
 /// Bytes of a TOTP secret: 160 bits, as RFC 4226 §4 recommends.
 pub const TOTP_SECRET_BYTES: usize = 20;
@@ -20,6 +24,8 @@ pub const TOTP_STEP_SECS: u64 = 30;
 const NONCE_BYTES: usize = 24;
 /// Binds a sealed secret to its purpose as well as to its user.
 const CONTEXT: &[u8] = b"warren mfa totp secret v1";
+/// Derives the recovery codes' hashing key from the MFA key, so neither key opens the other.
+const RECOVERY_KEY_INFO: &[u8] = b"warren mfa recovery code hash v2";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MfaKeyError {
@@ -40,10 +46,12 @@ pub enum MfaKeyError {
 #[error("the TOTP secret does not decrypt with the configured mfa.encryption_key")]
 pub struct Unsealable;
 
-/// Seals and opens TOTP secrets. The user id is associated data, so a sealed secret copied to
-/// another account's row does not open there.
+/// Seals and opens TOTP secrets, and hashes recovery codes. The user id is associated data (and
+/// part of each code's hash), so a row copied to another account does not work there.
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// HMAC key for recovery codes: a database dump alone does not let anyone test guesses.
+    recovery_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -54,7 +62,25 @@ impl std::fmt::Debug for SecretBox {
 
 impl SecretBox {
     pub fn new(key: &[u8; 32]) -> Self {
-        Self { cipher: XChaCha20Poly1305::new(&Key::from(*key)) }
+        let mut recovery_key = Zeroizing::new([0u8; 32]);
+        Hkdf::<Sha256>::new(None, key)
+            .expand(RECOVERY_KEY_INFO, recovery_key.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Self { cipher: XChaCha20Poly1305::new(&Key::from(*key)), recovery_key }
+    }
+
+    /// What a recovery code of `user` is stored (and looked up) as: HMAC-SHA256 under a key
+    /// derived from the MFA key, over the user id and the code. With 120-bit codes that is as
+    /// strong as a slow hash, and a lookup stays one indexed read.
+    pub fn recovery_code_hash(&self, user: UserId, code: &RecoveryCode) -> SecretHash {
+        if code.is_legacy() {
+            return code.legacy_hash();
+        }
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.recovery_key.as_ref())
+            .expect("HMAC takes a key of any length");
+        mac.update(user.as_uuid().as_bytes());
+        mac.update(code.as_str().as_bytes());
+        SecretHash::from_bytes(mac.finalize().into_bytes().into())
     }
 
     /// The configured key; in development with none configured, the key in
@@ -168,6 +194,17 @@ mod tests {
         assert!(SecretBox::new(&[1; 32]).open(other, &sealed).is_err());
         assert!(SecretBox::new(&[2; 32]).open(user, &sealed).is_err());
         assert!(SecretBox::new(&[1; 32]).open(user, &sealed[..10]).is_err());
+    }
+
+    #[test]
+    fn recovery_codes_hash_under_the_key_and_the_user() {
+        let code = RecoveryCode::from_random(&[7; crate::domain::RECOVERY_CODE_LEN]);
+        let (user, other) = (UserId::generate(), UserId::generate());
+        let stored = SecretBox::new(&[1; 32]).recovery_code_hash(user, &code);
+        assert_ne!(stored, SecretHash::of(code.as_str()), "never a bare SHA-256");
+        assert_eq!(stored, SecretBox::new(&[1; 32]).recovery_code_hash(user, &code));
+        assert_ne!(stored, SecretBox::new(&[2; 32]).recovery_code_hash(user, &code));
+        assert_ne!(stored, SecretBox::new(&[1; 32]).recovery_code_hash(other, &code));
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl MfaService {
         let step = SecondFactor::parse_totp(code)
             .and_then(|code| self.step_of(user, &pending.secret, &code).transpose())
             .transpose()?;
-        let (codes, hashes) = recovery_codes()?;
+        let (codes, hashes) = self.recovery_codes(user.id)?;
         let change = self.change(user, Message::MfaEnabled, &hashes)?;
         let confirmed = match step {
             Some(step) => self.repository.confirm(change, step).await?,
@@ -174,7 +174,7 @@ impl MfaService {
         caller: &Authenticated,
         client: &ClientContext,
     ) -> Result<Vec<RecoveryCode>, AccountError> {
-        let (codes, hashes) = recovery_codes()?;
+        let (codes, hashes) = self.recovery_codes(caller.user.id)?;
         let change = self.change(&caller.user, Message::RecoveryCodesRegenerated, &hashes)?;
         if !self.repository.replace_recovery_codes(change).await? {
             return Err(AccountError::MfaNotEnabled);
@@ -230,8 +230,25 @@ impl MfaService {
         code: &RecoveryCode,
     ) -> Result<Option<CodeUsed>, AccountError> {
         let change = self.change(user, Message::RecoveryCodeUsed, &[])?;
-        let spent = self.repository.use_recovery_code(change, &code.hash()).await?;
+        let hash = self.secrets.recovery_code_hash(user.id, code);
+        let spent = self.repository.use_recovery_code(change, &hash).await?;
         Ok(spent.then_some(CodeUsed::RecoveryCode))
+    }
+
+    /// Ten fresh recovery codes for `user` from the operating system's CSPRNG, and what they
+    /// are stored as.
+    fn recovery_codes(
+        &self,
+        user: UserId,
+    ) -> Result<(Vec<RecoveryCode>, Vec<SecretHash>), AccountError> {
+        let mut codes = Vec::with_capacity(RECOVERY_CODES);
+        for _ in 0..RECOVERY_CODES {
+            let mut random = [0u8; RECOVERY_CODE_LEN];
+            getrandom::fill(&mut random).context("randomness for recovery codes")?;
+            codes.push(RecoveryCode::from_random(&random));
+        }
+        let hashes = codes.iter().map(|code| self.secrets.recovery_code_hash(user, code)).collect();
+        Ok((codes, hashes))
     }
 
     /// Audits a refused code and answers it, the same whatever the reason.
@@ -266,16 +283,4 @@ impl MfaService {
         self.email.queued();
         self.audit.record(kind, Some(user.id), session, client).await;
     }
-}
-
-/// Ten fresh recovery codes from the operating system's CSPRNG, and their hashes.
-fn recovery_codes() -> Result<(Vec<RecoveryCode>, Vec<SecretHash>), AccountError> {
-    let mut codes = Vec::with_capacity(RECOVERY_CODES);
-    for _ in 0..RECOVERY_CODES {
-        let mut random = [0u8; RECOVERY_CODE_LEN];
-        getrandom::fill(&mut random).context("randomness for recovery codes")?;
-        codes.push(RecoveryCode::from_random(&random));
-    }
-    let hashes = codes.iter().map(RecoveryCode::hash).collect();
-    Ok((codes, hashes))
 }
