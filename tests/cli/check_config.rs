@@ -49,7 +49,19 @@ fn check_config_in_production_warns_about_a_key_others_can_read() {
         ("WARREN_SERVER__PORT", "0"),
         ("WARREN_EMAIL__TRANSPORT", "smtp"),
         ("WARREN_EMAIL__SMTP_URL", "smtp://127.0.0.1:2525"),
+        ("WARREN_EMAIL__LINKS__VERIFY_EMAIL", "https://app.example.com/verify#token={token}"),
+        ("WARREN_EMAIL__LINKS__RESET_PASSWORD", "https://app.example.com/reset#token={token}"),
+        ("WARREN_EMAIL__LINKS__CONFIRM_EMAIL_CHANGE", "https://app.example.com/c#token={token}"),
     ];
     let report = operator.succeeds(&["check-config"], &env);
     assert!(report.contains("warning: prod.pem is readable by group or others"), "{report}");
+
+    let mut unsafe_mail = env.to_vec();
+    unsafe_mail.push(("WARREN_EMAIL__SMTP_URL", "smtp://smtp.example.com:587"));
+    unsafe_mail
+        .push(("WARREN_EMAIL__LINKS__VERIFY_EMAIL", "http://app.example.com/v#token={token}"));
+    let report = operator.fails(&["check-config"], &unsafe_mail);
+    for key in ["email.smtp_url", "email.links.verify_email"] {
+        assert!(report.contains(key), "check-config must name {key}: {report}");
+    }
 }

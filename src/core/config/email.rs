@@ -133,6 +133,11 @@ impl EmailSettings {
             if !link.contains("{token}") {
                 problems.refuse(key, "must contain `{token}`");
             }
+            // A link in production is opened by people on other machines: plain http would
+            // hand the token to anyone on the path, and a loopback address reaches nobody.
+            if production && !link.starts_with("https://") {
+                problems.refuse(key, "production needs an https:// link template");
+            }
         }
         match (self.effective_transport(), &self.smtp_url) {
             (EmailTransport::File, _) if production => problems.refuse(
@@ -147,7 +152,61 @@ impl EmailSettings {
             {
                 problems.refuse("email.smtp_url", "must start with smtp:// or smtps://");
             }
+            (EmailTransport::Smtp, Some(url)) if production && !smtp_is_protected(url) => {
+                problems.refuse(
+                    "email.smtp_url",
+                    "production needs TLS to a mail server that is not on this machine \
+                     (smtps:// or ?tls=required)",
+                );
+            }
             _ => {}
+        }
+    }
+}
+
+/// Whether mail to `url` cannot be read on the network: TLS is required (implicit with
+/// `smtps://`, or STARTTLS with `tls=required`), or the server is on this machine.
+fn smtp_is_protected(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if scheme == "smtps" || query.split('&').any(|pair| pair == "tls=required") {
+        return true;
+    }
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once(']').map_or(bracketed, |(host, _)| host),
+        None => host_port.rsplit_once(':').map_or(host_port, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::smtp_is_protected;
+
+    #[test]
+    fn smtp_without_tls_is_protected_only_on_this_machine() {
+        for url in [
+            "smtps://mail.example.com:465",
+            "smtp://user:pass@mail.example.com:587?tls=required",
+            "smtp://127.0.0.1:2525",
+            "smtp://localhost:25",
+            "smtp://[::1]:2525",
+        ] {
+            assert!(smtp_is_protected(url), "{url}");
+        }
+        for url in [
+            "smtp://mail.example.com:25",
+            "smtp://user:pass@mail.example.com:587?tls=opportunistic",
+            "smtp://10.0.0.5:25",
+            "smtp://localhost.evil.example:25",
+            "smtp://[2001:db8::1]:25",
+            "mail.example.com",
+        ] {
+            assert!(!smtp_is_protected(url), "{url}");
         }
     }
 }

@@ -195,6 +195,7 @@ fn a_safe_production_configuration_is_accepted() {
         jail.set_env("WARREN_CORS__ALLOWED_ORIGINS", "[https://app.example.com]");
         jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
         jail.set_env("WARREN_EMAIL__SMTP_URL", "smtps://mailer:secret@smtp.example.com:465");
+        https_links(jail);
         let settings = load_in(jail).expect("safe production settings");
         assert!(!format!("{settings:?}").contains("secret"), "the SMTP password stays hidden");
         assert_eq!(settings.log_format(), LogFormat::Json);
@@ -278,6 +279,7 @@ fn production_serves_metrics_only_on_internal_addresses_unless_told_they_are_pub
         );
         jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
         jail.set_env("WARREN_EMAIL__SMTP_URL", "smtp://mail.internal:587?tls=required");
+        https_links(jail);
         for internal in ["127.0.0.1:9100", "10.1.2.3:9100", "192.168.0.9:9100", "[fd00::1]:9100"] {
             jail.set_env("WARREN_SERVER__METRICS_ADDR", internal);
             let settings = load_in(jail).expect("an internal metrics address");
@@ -299,4 +301,45 @@ fn production_serves_metrics_only_on_internal_addresses_unless_told_they_are_pub
         assert!(load_in(jail).is_ok(), "development binds where it is told");
         Ok(())
     });
+}
+
+#[test]
+fn production_refuses_plaintext_smtp_to_another_host_and_http_link_templates() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("WARREN_ENV", "production");
+        jail.set_env("WARREN_EMAIL__TRANSPORT", "smtp");
+        jail.set_env("WARREN_EMAIL__SMTP_URL", "smtp://mailer:secret@smtp.example.com:587");
+        jail.set_env(
+            "WARREN_EMAIL__LINKS__RESET_PASSWORD",
+            "http://app.example.com/reset#token={token}",
+        );
+        let message = load_in(jail).expect_err("plaintext mail and links").to_string();
+        assert!(message.contains("email.smtp_url"), "{message}");
+        assert!(message.contains("TLS"), "{message}");
+        assert!(!message.contains("secret"), "the SMTP password stays hidden: {message}");
+        // The defaults point at http://localhost:5173, which no recipient can open.
+        for key in [
+            "email.links.verify_email",
+            "email.links.reset_password",
+            "email.links.confirm_email_change",
+        ] {
+            assert!(message.contains(key), "{key} missing from {message}");
+        }
+        jail.set_env("WARREN_EMAIL__SMTP_URL", "smtp://127.0.0.1:2525");
+        let message = load_in(jail).expect_err("http links remain").to_string();
+        assert!(!message.contains("email.smtp_url"), "a local relay is allowed: {message}");
+        Ok(())
+    });
+}
+
+/// Link templates production accepts: https pages of the frontend.
+fn https_links(jail: &mut Jail) {
+    for (variable, page) in [
+        ("WARREN_EMAIL__LINKS__VERIFY_EMAIL", "verify-email"),
+        ("WARREN_EMAIL__LINKS__RESET_PASSWORD", "reset-password"),
+        ("WARREN_EMAIL__LINKS__CONFIRM_EMAIL_CHANGE", "confirm-email"),
+    ] {
+        jail.set_env(variable, format!("https://app.example.com/{page}#token={{token}}"));
+    }
 }
