@@ -10,3 +10,4 @@ mod messages;
 mod rooms;
 mod security;
 mod service;
+mod stored_times;
