@@ -5,6 +5,7 @@ mod sockets;
 mod support;
 
 mod cli;
+mod display_names;
 mod live;
 mod messages;
 mod rooms;
