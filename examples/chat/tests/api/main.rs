@@ -8,6 +8,7 @@ mod cli;
 mod display_names;
 mod live;
 mod messages;
+mod origins;
 mod rooms;
 mod security;
 mod service;
