@@ -17,6 +17,7 @@ pub struct Settings {
     pub warren: WarrenSettings,
     pub auth: AuthSettings,
     pub encryption: EncryptionSettings,
+    pub cors: CorsSettings,
     pub data_dir: PathBuf,
     pub log: LogSettings,
 }
@@ -67,6 +68,13 @@ impl std::fmt::Debug for EncryptionSettings {
     }
 }
 
+/// The exact browser origins (`scheme://host[:port]`) whose pages may open room sockets; the
+/// same list syntax as Warren's `cors.allowed_origins`. Empty by default: no page may.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CorsSettings {
+    pub allowed_origins: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub level: String,
@@ -100,6 +108,10 @@ impl Settings {
             settings.auth.jwks_min_refetch_secs <= 3600,
             "auth.jwks_min_refetch_secs: must be at most 3600"
         );
+        for origin in &settings.cors.allowed_origins {
+            check_origin(origin, settings.is_production())
+                .map_err(|reason| anyhow::anyhow!("cors.allowed_origins: {origin:?} {reason}"))?;
+        }
         Ok(settings)
     }
 
@@ -112,6 +124,41 @@ impl Settings {
     pub fn is_production(&self) -> bool {
         self.env == "production"
     }
+}
+
+/// An allowed origin must be exactly `scheme://host[:port]` in lowercase, as browsers send it and
+/// compare it byte for byte: never a wildcard, `null` or a path. Production accepts `http://`
+/// only for the local machine.
+fn check_origin(origin: &str, production: bool) -> Result<(), &'static str> {
+    if origin == "*" || origin.eq_ignore_ascii_case("null") {
+        return Err("is not allowed: list exact origins");
+    }
+    let (plain, host_port) = match origin.split_once("://") {
+        Some(("https", rest)) => (false, rest),
+        Some(("http", rest)) => (true, rest),
+        _ => return Err("must start with https:// or http://"),
+    };
+    if host_port.is_empty()
+        || host_port.contains(['/', '*', '?', '#', ' ', '@'])
+        || host_port.ends_with(':')
+    {
+        return Err("must be scheme://host[:port] with no path or wildcard");
+    }
+    if origin.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err("must be lowercase, as browsers send it");
+    }
+    if production && plain && !is_local_host(host_port) {
+        return Err("is http://: production allows http:// only for localhost origins");
+    }
+    Ok(())
+}
+
+fn is_local_host(host_port: &str) -> bool {
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    host == "localhost" || host.ends_with(".localhost") || host == "127.0.0.1" || host == "::1"
 }
 
 fn defaults() -> serde_json::Value {
@@ -127,6 +174,7 @@ fn defaults() -> serde_json::Value {
             "jwks_min_refetch_secs": 5,
         },
         "encryption": { "keys": {} },
+        "cors": { "allowed_origins": [] },
         "data_dir": "./data-chat",
         "log": { "level": "info,sqlx=warn" },
     })
@@ -152,6 +200,49 @@ mod tests {
             assert_eq!(settings.database_url(), "postgres://db/chat");
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its large error type
+    fn allowed_origins_are_a_list_in_the_environment_and_empty_by_default() {
+        figment::Jail::expect_with(|jail| {
+            let figment = || Settings::figment(Path::new("absent.toml"));
+            let settings = Settings::from_figment(&figment()).expect("valid");
+            assert!(settings.cors.allowed_origins.is_empty());
+            jail.set_env(
+                "CHAT_CORS__ALLOWED_ORIGINS",
+                "[http://localhost:5173, https://chat.example.com]",
+            );
+            let settings = Settings::from_figment(&figment()).expect("valid");
+            assert_eq!(
+                settings.cors.allowed_origins,
+                ["http://localhost:5173", "https://chat.example.com"]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn origins_must_be_exact_lowercase_scheme_host_and_port() {
+        for bad in [
+            "*",
+            "null",
+            "localhost:5173",
+            "ftp://example.com",
+            "https://",
+            "https://example.com/",
+            "https://*.example.com",
+            "https://example.com:",
+            "https://Example.com",
+            "https://user@example.com",
+        ] {
+            assert!(check_origin(bad, false).is_err(), "{bad} accepted");
+        }
+        for good in ["https://chat.example.com", "http://localhost:5173", "http://[::1]:8080"] {
+            assert_eq!(check_origin(good, true), Ok(()), "{good} refused");
+        }
+        assert!(check_origin("http://chat.example.com", true).is_err(), "plain http in production");
+        assert_eq!(check_origin("http://chat.example.com", false), Ok(()));
     }
 
     #[test]

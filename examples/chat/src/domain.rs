@@ -63,10 +63,6 @@ impl MessageContent {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 /// One emoji: a single extended grapheme cluster that is an emoji.

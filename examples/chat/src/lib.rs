@@ -1,6 +1,6 @@
 //! `warren-chat`: a chat service that keeps no passwords. It trusts Warren's access tokens,
 //! verified offline by `warren-verifier`, and stores rooms and encrypted messages in its own
-//! database (SQLite by default, Postgres when `database.url` says so). SPEC §13.
+//! database (SQLite by default, Postgres when `database.url` says so).
 #![forbid(unsafe_code)]
 
 pub mod api;

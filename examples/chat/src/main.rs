@@ -1,6 +1,7 @@
 //! `warren-chat` (or `warren-chat serve`): serve the chat API; `warren-chat migrate`: apply the
 //! migrations and exit.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -38,7 +39,12 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::new(&settings.log.level)).init();
+    // Colour codes only for a person at a terminal: never into files, pipes or journald.
+    let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(&settings.log.level))
+        .with_ansi(ansi)
+        .init();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(&settings).await?;

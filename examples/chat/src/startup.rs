@@ -51,6 +51,7 @@ impl Application {
             chat: Arc::new(ChatService::new(Arc::clone(&repository), cipher)),
             names: Arc::new(NameDirectory::new(&settings.warren.url, repository)),
             verifier,
+            allowed_origins: settings.cors.allowed_origins.clone().into(),
             stopping: stopping_receiver,
         };
         let address = format!("{}:{}", settings.server.host, settings.server.port);

@@ -23,6 +23,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("only members of this room may do this")]
     NotAMember,
+    /// A room socket opened by a page whose origin is not in `cors.allowed_origins`.
+    #[error("this origin is not in cors.allowed_origins")]
+    OriginNotAllowed,
     #[error("no such room or message")]
     NotFound,
     #[error("one or more fields are invalid")]
@@ -108,6 +111,7 @@ impl ApiError {
         match self {
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::NotAMember => (StatusCode::FORBIDDEN, "not_a_member"),
+            Self::OriginNotAllowed => (StatusCode::FORBIDDEN, "origin_not_allowed"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),

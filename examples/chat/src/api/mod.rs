@@ -30,6 +30,8 @@ pub struct AppState {
     pub chat: Arc<ChatService>,
     pub verifier: Arc<WarrenVerifier>,
     pub names: Arc<NameDirectory>,
+    /// `cors.allowed_origins`: the only `Origin`s a room socket may come from.
+    pub allowed_origins: Arc<[String]>,
     /// Turns `true` when the server stops, so room sockets close with 1001.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }

@@ -1,17 +1,18 @@
 //! `GET /ws/rooms/{id}`: a member's live view of one room.
 //!
-//! Auth is Warren's §10 scheme: the client offers the subprotocols `warren.v1` and
-//! `warren.bearer.<access_token>` (browsers cannot set headers), the server selects `warren.v1`
-//! and never echoes the token; `Authorization: Bearer` works too. The socket closes with 4401
-//! when its token expires without a fresh `auth` frame, with 1008 on an oversized frame or an
-//! unknown frame type, with 1001 when the server stops.
+//! Auth is the scheme of Warren's events socket: the client offers the subprotocols `warren.v1`
+//! and `warren.bearer.<access_token>` (browsers cannot set headers), the server selects
+//! `warren.v1` and never echoes the token; `Authorization: Bearer` works too. The socket closes
+//! with 4401 when its token expires without a fresh `auth` frame, with 1008 on an oversized
+//! frame or an unknown frame type, with 1001 when the server stops. A browser page may open one
+//! only from an origin listed in `cors.allowed_origins`.
 
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::http::header::SEC_WEBSOCKET_PROTOCOL;
+use axum::http::header::{ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,6 +40,13 @@ pub async fn room_socket(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    // A browser sends `Origin` and lets any page open a socket, so only allowlisted pages get
+    // one; clients without an `Origin` (terminals, services) are not browsers and may connect.
+    if let Some(origin) = headers.get(ORIGIN)
+        && !state.allowed_origins.iter().any(|allowed| allowed.as_bytes() == origin.as_bytes())
+    {
+        return Err(ApiError::OriginNotAllowed);
+    }
     let token = socket_token(&headers).ok_or(ApiError::Unauthenticated)?;
     let auth = state.authenticate(&token).await?;
     let room = path_id(&id)?;

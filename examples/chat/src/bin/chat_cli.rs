@@ -4,10 +4,11 @@
 //! ```sh
 //! chat-cli --email ada@example.com --room General      # asks for the password
 //! ```
-//! The password comes from `CHAT_CLI_PASSWORD` or a prompt (it is read as a plain line, so
-//! prefer the variable on shared screens). The access token is renewed with Warren's refresh
-//! token before it expires and handed to the socket as an `auth` frame.
+//! The password comes from `CHAT_CLI_PASSWORD` or a prompt; at a terminal the prompt does not
+//! show what is typed, piped input is read as a plain line. The access token is renewed with
+//! Warren's refresh token before it expires and handed to the socket as an `auth` frame.
 
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -60,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let password = match std::env::var("CHAT_CLI_PASSWORD") {
         Ok(password) => password,
-        Err(_) => ask(&mut input, "password: ").await?,
+        Err(_) => ask_secret(&mut input, "password: ").await?,
     };
     let signin = json!({"email": email, "password": password});
     let session = session(&http, &format!("{}/api/v1/auth/signin", args.warren), &signin).await?;
@@ -83,6 +84,27 @@ async fn main() -> anyhow::Result<()> {
 async fn ask(input: &mut Input, prompt: &str) -> anyhow::Result<String> {
     println!("{prompt}");
     input.next_line().await?.map(|line| line.trim().to_owned()).context("input ended")
+}
+
+/// Like [`ask`], but a person at a terminal types without the characters being shown.
+async fn ask_secret(input: &mut Input, prompt: &str) -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        return ask(input, prompt).await;
+    }
+    let echo_off = terminal::EchoOff::start().context("turn the terminal's echo off")?;
+    print!("{prompt}");
+    std::io::stdout().flush()?;
+    let line = tokio::select! {
+        line = input.next_line() => line,
+        _ = tokio::signal::ctrl_c() => {
+            // Exit here, echo back on: the runtime would wait for the pending stdin read.
+            drop(echo_off);
+            println!();
+            std::process::exit(130);
+        }
+    };
+    drop(echo_off);
+    line?.map(|line| line.trim().to_owned()).context("input ended")
 }
 
 async fn session(http: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<Session> {
@@ -219,5 +241,45 @@ fn print_event(event: &Value) {
         "member_left" => println!("  {who} left"),
         "error" => println!("! {}", event["detail"].as_str().unwrap_or("refused")),
         _ => {}
+    }
+}
+
+/// The terminal's echo, switched off while a secret is typed.
+#[cfg(unix)]
+mod terminal {
+    use rustix::termios::{LocalModes, OptionalActions, Termios, tcgetattr, tcsetattr};
+
+    /// Echo stays off until this is dropped; the Enter still moves to a new line (`ECHONL`).
+    pub struct EchoOff {
+        saved: Termios,
+    }
+
+    impl EchoOff {
+        pub fn start() -> std::io::Result<Self> {
+            let saved = tcgetattr(std::io::stdin())?;
+            let mut quiet = saved.clone();
+            quiet.local_modes.remove(LocalModes::ECHO);
+            quiet.local_modes.insert(LocalModes::ECHONL);
+            tcsetattr(std::io::stdin(), OptionalActions::Now, &quiet)?;
+            Ok(Self { saved })
+        }
+    }
+
+    impl Drop for EchoOff {
+        fn drop(&mut self) {
+            let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &self.saved);
+        }
+    }
+}
+
+/// Without termios, a secret is never typed into a visible prompt: the variable is the way.
+#[cfg(not(unix))]
+mod terminal {
+    pub struct EchoOff;
+
+    impl EchoOff {
+        pub fn start() -> std::io::Result<Self> {
+            Err(std::io::Error::other("no hidden prompt here; set CHAT_CLI_PASSWORD instead"))
+        }
     }
 }

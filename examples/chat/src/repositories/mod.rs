@@ -5,12 +5,14 @@ mod database;
 mod portable;
 mod postgres;
 mod sqlite;
+mod stored_time;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use database::ChatDatabase;
+pub use stored_time::StoredTime;
 
 use crate::services::cipher::Sealed;
 

@@ -2,7 +2,8 @@
 //!
 //! Every statement below is portable between SQLite and Postgres (both number parameters `$n`,
 //! both store ids as 16-byte values that compare bytewise, so v7 UUID order is time order), so
-//! it is written once and instantiated per database type by `portable_chat_repository!`.
+//! it is written once and instantiated per database type by `portable_chat_repository!`. Times
+//! are bound as `StoredTime`, so both hold whole microseconds and SQLite's text sorts by time.
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -110,10 +111,10 @@ macro_rules! portable_chat_repository {
             ) -> Result<(), RepoError> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("INSERT INTO rooms (id, name, created_by, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(room).bind(name).bind(creator).bind(now)
+                    .bind(room).bind(name).bind(creator).bind(super::StoredTime::new(now))
                     .execute(&mut *tx).await?;
                 sqlx::query("INSERT INTO members (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
-                    .bind(room).bind(creator).bind(now)
+                    .bind(room).bind(creator).bind(super::StoredTime::new(now))
                     .execute(&mut *tx).await?;
                 Ok(tx.commit().await?)
             }
@@ -124,7 +125,7 @@ macro_rules! portable_chat_repository {
                     "INSERT INTO members (room_id, user_id, joined_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (room_id, user_id) DO NOTHING",
                 )
-                .bind(room).bind(user).bind(now)
+                .bind(room).bind(user).bind(super::StoredTime::new(now))
                 .execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -154,7 +155,7 @@ macro_rules! portable_chat_repository {
                 )
                 .bind(message.id).bind(message.room_id).bind(message.sender_id)
                 .bind(&message.sealed.key_id).bind(&message.sealed.nonce)
-                .bind(&message.sealed.ciphertext).bind(message.created_at)
+                .bind(&message.sealed.ciphertext).bind(super::StoredTime::new(message.created_at))
                 .execute(&self.pool).await?;
                 Ok(())
             }
@@ -216,7 +217,7 @@ macro_rules! portable_chat_repository {
                     "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (message_id, user_id, emoji) DO NOTHING",
                 )
-                .bind(message).bind(user).bind(emoji).bind(now)
+                .bind(message).bind(user).bind(emoji).bind(super::StoredTime::new(now))
                 .execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -248,7 +249,7 @@ macro_rules! portable_chat_repository {
                     "INSERT INTO display_names (user_id, name, updated_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at",
                 )
-                .bind(user).bind(name).bind(now)
+                .bind(user).bind(name).bind(super::StoredTime::new(now))
                 .execute(&self.pool).await?;
                 Ok(())
             }

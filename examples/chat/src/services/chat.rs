@@ -12,7 +12,7 @@ use super::hub::{RoomEvent, RoomHub};
 use super::names::fallback;
 use super::views::{Message, Reaction, Room};
 use crate::domain::{Emoji, MessageContent, RoomName, UserRef};
-use crate::repositories::{ChatRepository, RepoError, StoredMessage};
+use crate::repositories::{ChatRepository, RepoError, StoredMessage, StoredTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -93,17 +93,13 @@ impl ChatService {
             sender_id: sender.id,
             sender_name: Some(sender.name.clone()),
             sealed: self.cipher.seal(room, id, content.as_str()),
-            created_at: OffsetDateTime::now_utc(),
+            created_at: StoredTime::now().get(),
         };
         self.repository.insert_message(&stored).await?;
-        let message = Message {
-            id,
-            room_id: room,
-            sender: sender.clone(),
-            content: content.into_string(),
-            created_at: stored.created_at,
-            reactions: Vec::new(),
-        };
+        // The message as stored, read back: the answer, every socket and every later history
+        // page then show the same object, down to the sender's name and the timestamp.
+        let stored = self.repository.find_message(room, id).await?.ok_or(ChatError::NotFound)?;
+        let message = self.open(stored, Vec::new())?;
         self.hub.publish(room, RoomEvent::Message { message: message.clone() });
         Ok(message)
     }

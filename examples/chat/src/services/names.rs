@@ -17,10 +17,11 @@ const FRESH_FOR: Duration = Duration::from_secs(300);
 /// Memory bound: the cache is cleared of stale entries past this many users.
 const CAPACITY: usize = 10_000;
 
+/// Only the name: the email is private to its owner and never becomes a display name, not even
+/// in part (a local part like `ada.lovelace.secret` says more than its owner chose to share).
 #[derive(Deserialize)]
 struct Me {
     full_name: Option<String>,
-    email: Option<String>,
 }
 
 pub struct NameDirectory {
@@ -91,13 +92,25 @@ impl NameDirectory {
             .error_for_status()?
             .json()
             .await?;
-        let from_email = me.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_owned);
-        Ok(me.full_name.filter(|n| !n.trim().is_empty()).or(from_email).unwrap_or_default())
+        Ok(me.full_name.filter(|n| !n.trim().is_empty()).unwrap_or_default())
     }
 }
 
-/// A stable placeholder for a user whose name was never learnt.
+/// A stable, neutral placeholder for a user without a name: "Member " and the last four hex
+/// digits of the id. The last ones, because a v7 id begins with its timestamp, so the first
+/// digits of users who signed up close together would be the same.
 pub fn fallback(user: Uuid) -> String {
     let simple = user.simple().to_string();
-    format!("user-{}", &simple[simple.len() - 8..])
+    format!("Member {}", &simple[simple.len() - 4..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fallback_name_is_member_and_the_last_four_hex_digits_of_the_id() {
+        let id = Uuid::parse_str("0190f3c2-7b4e-7d21-9a3c-5e6f7a8b1a2b").expect("uuid");
+        assert_eq!(fallback(id), "Member 1a2b");
+    }
 }

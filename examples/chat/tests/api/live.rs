@@ -2,76 +2,11 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use serde_json::json;
 
+use crate::sockets::{close_code, connect, connect_with, next_frame, send};
 use crate::support::{Backend, ChatTest, both_backends};
-
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect_with(chat: &ChatTest, protocols: &str, room: &str) -> Result<Socket, StatusCode> {
-    let url = format!("{}/ws/rooms/{room}", chat.address.replacen("http", "ws", 1));
-    let mut request = url.into_client_request().expect("request");
-    request.headers_mut().insert("sec-websocket-protocol", protocols.parse().expect("header"));
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((socket, response)) => {
-            assert_eq!(
-                response.headers()["sec-websocket-protocol"],
-                "warren.v1",
-                "never echoes the token"
-            );
-            Ok(socket)
-        }
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status()),
-        Err(other) => panic!("unexpected WebSocket error {other}"),
-    }
-}
-
-/// Connects as `token` and checks the `ready` frame.
-async fn connect(chat: &ChatTest, token: &str, room: &str) -> Socket {
-    let mut socket = connect_with(chat, &format!("warren.v1, warren.bearer.{token}"), room)
-        .await
-        .expect("upgrade");
-    let ready = next_frame(&mut socket).await;
-    assert_eq!(ready["type"], "ready");
-    assert_eq!(ready["room_id"], room);
-    assert!(ready["at"].is_string() && ready["user_id"].is_string(), "{ready}");
-    socket
-}
-
-/// The next JSON frame within 5 s.
-async fn next_frame(socket: &mut Socket) -> Value {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("a frame in time");
-        match frame.expect("socket open").expect("frame") {
-            Frame::Text(text) => return serde_json::from_str(text.as_str()).expect("JSON frame"),
-            Frame::Ping(_) | Frame::Pong(_) => {}
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
-}
-
-/// The close code the server ends the socket with, within `within`.
-async fn close_code(socket: &mut Socket, within: Duration) -> u16 {
-    loop {
-        let frame = tokio::time::timeout(within, socket.next()).await.expect("closed in time");
-        match frame {
-            Some(Ok(Frame::Close(Some(close)))) => return close.code.into(),
-            Some(Ok(Frame::Text(_) | Frame::Ping(_) | Frame::Pong(_))) => {}
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    }
-}
-
-async fn send(socket: &mut Socket, value: &Value) {
-    socket.send(Frame::Text(value.to_string().into())).await.expect("send");
-}
 
 async fn two_members_chat_live_with_typing_and_reactions(chat: ChatTest) {
     let (ada_id, ada) = chat.warren.user("Ada Lovelace").await;

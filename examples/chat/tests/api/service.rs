@@ -1,10 +1,16 @@
-//! The service around the API: OpenAPI, health, errors outside handlers, reversible migrations.
+//! The service around the API: OpenAPI, health, errors outside handlers, reversible
+//! migrations, logs.
+
+use std::process::Stdio;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
 use warren_chat::repositories::ChatDatabase;
 
-use crate::support::{Backend, ChatTest, assert_problem, both_backends, json_of};
+use crate::support::{Backend, ChatTest, Warren, assert_problem, both_backends, json_of};
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_endpoint_and_swagger_ui_is_served() {
@@ -70,3 +76,36 @@ async fn migrations_revert_and_reapply_cleanly(chat: ChatTest) {
     assert_eq!(rooms.as_array().map(Vec::len), Some(3), "seeded again: {rooms}");
 }
 both_backends!(migrations_revert_and_reapply_cleanly);
+
+/// Logs written to a file or a pipe carry no colour codes (only a terminal gets them).
+#[tokio::test]
+async fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let warren = Warren::spawn(|figment| figment).await;
+    let dir = tempfile::tempdir().expect("temporary dir");
+    let mut chat = Command::new(env!("CARGO_BIN_EXE_warren-chat"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("CHAT_CONFIG", dir.path().join("absent.toml"))
+        .env("CHAT_DATA_DIR", dir.path())
+        .env("CHAT_SERVER__PORT", "0")
+        .env("CHAT_WARREN__URL", &warren.address)
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("warren-chat starts");
+    let mut lines = BufReader::new(chat.stdout.take().expect("stdout")).lines();
+    let mut seen = String::new();
+    while !seen.contains("chat serving") {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("not serving in time; output so far:\n{seen}"))
+            .expect("read")
+            .unwrap_or_else(|| panic!("warren-chat exited; output:\n{seen}"));
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    assert!(seen.contains("INFO"), "the log line has its level: {seen}");
+    assert!(!seen.contains('\u{1b}'), "colour codes in piped logs: {seen:?}");
+}

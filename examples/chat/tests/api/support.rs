@@ -10,8 +10,30 @@ use warren::core::clock::{Clock, SystemClock};
 use warren_chat::config::Settings as ChatSettings;
 use warren_chat::repositories::ChatDatabase;
 
-/// Runs `async fn name(chat: ChatTest)` beside it as `name::sqlite` and `name::postgres`.
+/// Runs `async fn name(chat: ChatTest)` beside it as `name::sqlite` and `name::postgres`;
+/// with a second argument, `fn(Figment) -> Figment` configures the chat service first.
 macro_rules! both_backends {
+    ($name:ident, $configure:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let backend = $crate::support::Backend::Sqlite;
+                super::$name(
+                    $crate::support::ChatTest::spawn_with(backend, super::$configure).await,
+                )
+                .await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let backend = $crate::support::Backend::Postgres;
+                super::$name(
+                    $crate::support::ChatTest::spawn_with(backend, super::$configure).await,
+                )
+                .await;
+            }
+        }
+    };
     ($name:ident) => {
         mod $name {
             #[tokio::test]
@@ -104,12 +126,18 @@ impl Warren {
     /// Signs a new user up; returns `(email, password)`.
     pub async fn signup(&self, full_name: &str) -> (String, String) {
         let email = format!("{}@example.com", uuid::Uuid::now_v7().simple());
+        let password = self.signup_with(&email, Some(full_name)).await;
+        (email, password)
+    }
+
+    /// Signs `email` up, with or without a full name; returns the password.
+    pub async fn signup_with(&self, email: &str, full_name: Option<&str>) -> String {
         let password = format!("{} staple battery", uuid::Uuid::now_v7().simple());
         let body = json!({"email": email, "password": password, "full_name": full_name});
         let url = format!("{}/api/v1/auth/signup", self.address);
         let signup = reqwest::Client::new().post(url).json(&body).send().await.expect("signup");
         assert_eq!(signup.status(), StatusCode::CREATED, "signup");
-        (email, password)
+        password
     }
 
     /// Signs in; returns `(user id, access token)`.
@@ -184,11 +212,12 @@ impl ChatTest {
         Self::spawn_with(backend, |figment| figment).await
     }
 
+    /// Like `spawn`, with `configure` applied last to the chat service's settings.
     pub async fn spawn_with(
         backend: Backend,
         configure: impl FnOnce(figment::Figment) -> figment::Figment,
     ) -> Self {
-        let warren = Warren::spawn(configure).await;
+        let warren = Warren::spawn(|figment| figment).await;
         let dir = tempfile::tempdir().expect("temporary dir");
         let (postgres, url) = match backend {
             Backend::Sqlite => (None, format!("sqlite://{}/chat.db", dir.path().display())),
@@ -205,7 +234,7 @@ impl ChatTest {
             .merge(("warren.url", &warren.address))
             .merge(("auth.issuer", &warren.settings.auth.issuer))
             .merge(("auth.audience", &warren.settings.auth.audience));
-        let settings = ChatSettings::from_figment(&figment).expect("chat settings");
+        let settings = ChatSettings::from_figment(&configure(figment)).expect("chat settings");
         let app = warren_chat::startup::Application::build(&settings).await.expect("chat builds");
         let address = format!("http://{}", app.local_addr().expect("bound"));
         let database = app.database().clone();
