@@ -8,7 +8,7 @@ URL ?= http://127.0.0.1:8000
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$\$$/$$/g' | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$\$$/$$/g' | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 .PHONY: run
 run: ## Serve on http://127.0.0.1:8000 (SQLite file in ./data, migrations applied)
@@ -26,6 +26,13 @@ install: ## Install the warren binary into ~/.cargo/bin (on PATH with a standard
 .PHONY: test
 test: ## Run every test on SQLite, and on Postgres when reachable (required with CI=true)
 	scripts/test.sh
+
+.PHONY: check
+check: lint test ## The quick local gate: rustfmt check, clippy, then every test
+
+.PHONY: ci
+ci: ## The whole CI gate (.ci/run calls it): lint, test, deny, fuzz-api, chaos, e2e, migrations; step times at the end
+	scripts/ci.sh
 
 .PHONY: lint
 lint: ## rustfmt check and clippy with warnings as errors
@@ -62,8 +69,9 @@ fuzz-api: ## Contract-fuzz a release build with schemathesis on SQLite and Postg
 	scripts/fuzz-api.sh
 
 .PHONY: chaos
-chaos: ## Faults and scale-out (SPEC §14) against a release build: kill -9, full disk, Postgres cut, 3 instances
+chaos: ## Faults and scale-out against a release build: kill -9, full disk, Postgres cut, SMTP down, 3 instances
 	scripts/chaos.sh
+
 .PHONY: spa
 spa: ## Serve the example SPA (examples/spa) on http://localhost:5173; run Warren with the .env.example settings
 	python3 examples/spa/serve.py --port 5173

@@ -25,7 +25,7 @@ pub struct ProblemDocument {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// Stable, `snake_case`; see the README for the full list.
+    /// Stable, `snake_case`; docs/api.md lists every code.
     #[schema(example = "email_taken")]
     pub code: String,
     /// Equals the `x-request-id` response header.
@@ -97,6 +97,36 @@ const fn row(
 }
 
 impl ProblemKind {
+    /// Every kind, in declaration order: for what lists the whole table (the error table in
+    /// docs/api.md is checked against it). A kind left out fails the assertion below, unless it
+    /// was added last; add new kinds in status order, as the enum is.
+    pub const ALL: [Self; 24] = [
+        Self::BadRequest,
+        Self::MalformedJson,
+        Self::InvalidToken,
+        Self::Unauthenticated,
+        Self::InvalidCredentials,
+        Self::InvalidRefreshToken,
+        Self::ReauthenticationFailed,
+        Self::EmailNotVerified,
+        Self::InvalidMfaCode,
+        Self::InvalidMfaToken,
+        Self::OriginNotAllowed,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::RequestTimeout,
+        Self::EmailTaken,
+        Self::MfaAlreadyEnabled,
+        Self::MfaNotEnabled,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::ValidationFailed,
+        Self::InvalidImage,
+        Self::RateLimited,
+        Self::Internal,
+        Self::ServiceUnavailable,
+    ];
+
     /// The table. `code` strings are part of the API: never change one.
     #[rustfmt::skip]
     pub const fn spec(self) -> ProblemSpec {
@@ -173,6 +203,15 @@ impl ProblemKind {
         }
     }
 }
+
+// `ALL` names each kind at its own position, so none is missing or listed twice.
+const _: () = {
+    let mut index = 0;
+    while index < ProblemKind::ALL.len() {
+        assert!(ProblemKind::ALL[index] as usize == index, "ProblemKind::ALL is out of step");
+        index += 1;
+    }
+};
 
 /// The parts of a problem+json body known before the request id is attached.
 #[derive(Debug, Clone)]

@@ -42,7 +42,7 @@ problem_responses!(OpenProblems:
 /// Live account events (WebSocket).
 ///
 /// Offer the subprotocols `warren.v1` and `warren.bearer.<access_token>` (or send
-/// `Authorization: Bearer`). Frames are described in the README.
+/// `Authorization: Bearer`). Frames are described in docs/flows.md.
 #[utoipa::path(
     get, path = "/api/v1/events", tag = "events",
     responses(
