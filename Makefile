@@ -48,12 +48,12 @@ deny: ## cargo-deny: licenses, bans, sources, advisories (offline database when 
 	scripts/deny.sh
 
 .PHONY: migrate
-migrate: ## Apply pending migrations with sqlx-cli to the database warren uses ($$DATABASE_URL, .env, warren.toml)
-	scripts/migrate.sh run
+migrate: ## Apply pending migrations to the database warren uses ($$DATABASE_URL, .env, warren.toml)
+	cargo run --locked --quiet -- migrate up
 
 .PHONY: migrate-revert
-migrate-revert: ## Revert the newest migration of the database warren uses, with sqlx-cli
-	scripts/migrate.sh revert
+migrate-revert: ## Revert the newest migration of the database warren uses
+	cargo run --locked --quiet -- migrate down
 
 .PHONY: migrate-add
 migrate-add: ## Add a reversible migration NAME=… (for both databases)

@@ -10,7 +10,7 @@ lines (benches/events.py: 10,000 open sockets' memory; on Postgres, an event's f
 sockets over two instances). It prints every SPEC §7 line with its target (benches/report.py)
 and writes the table to benches/results.md; it exits non-zero when a line misses its target.
 Standard library only; wrk comes from Debian's package, the WebSocket client is
-examples/ws_load.rs.
+benches/tools/ws_load.rs.
 """
 
 import json

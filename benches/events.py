@@ -1,4 +1,4 @@
-"""SPEC §7's live-events lines for `make bench`, driven by examples/ws_load.rs (tokio-tungstenite):
+"""SPEC §7's live-events lines for `make bench`, driven by benches/tools/ws_load.rs (tokio-tungstenite):
 
 - the resident memory 10,000 open sockets add, on a freshly started instance (a process that
   already ran the floods keeps freed memory and would hide what the sockets cost);

@@ -111,7 +111,7 @@ def render(results, duration):
         f"release build; wrk 1 thread; {duration} s per run; per-IP limits off; log level warn.",
         "",
         "Argon2 bound: cores ÷ the time of one signin verification on one idle thread "
-        "(examples/argon2_bound.rs), measured just before each database's signin run, since this "
+        "(benches/tools/argon2_bound.rs), measured just before each database's signin run, since this "
         "machine's speed drifts: " + "; ".join(
             f"{backend} {result['single_ms']:.1f} ms, so {cores} cores allow {result['bound']:.1f} signins/s"
             for backend, result in results.items()) + ".",

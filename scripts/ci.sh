@@ -30,7 +30,8 @@ report() {
 trap report EXIT
 trap 'exit 130' INT TERM
 
-# Applies and reverts every migration with sqlx-cli on a scratch SQLite file.
+# Applies every migration and reverts the newest, as an operator's make targets do, on a
+# scratch SQLite file.
 migrations() {
   local scratch
   scratch="$(mktemp -d)"

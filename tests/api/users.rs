@@ -248,3 +248,24 @@ async fn a_refused_token_gets_the_invalid_token_challenge_and_a_missing_one_a_ba
     assert_eq!(missing.headers()["www-authenticate"], "Bearer");
     assert_problem(missing, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
+
+/// Both databases store whole microseconds; an answer must show the time as stored, so a
+/// client comparing a write's answer with a later read sees one value.
+async fn the_times_a_write_answers_are_the_times_later_reads_show(app: TestApp) {
+    let user = TestUser::generate();
+    let signup: Value = app.signup(&user).await.json().await.expect("json");
+    let token = app.token_for(&user.email, &user.password).await;
+    let renamed = app.patch_me(&token, &json!({"full_name": "Ada King"})).await;
+    let renamed: Value = renamed.json().await.expect("json");
+
+    let me: Value = app.me(&token).await.json().await.expect("json");
+
+    assert_eq!(me["created_at"], signup["user"]["created_at"]);
+    assert_eq!(me["updated_at"], renamed["updated_at"]);
+    for time in [&me["created_at"], &me["updated_at"]] {
+        let time = time.as_str().expect("a time");
+        let fraction = time.split_once('.').map_or("", |(_, rest)| rest.trim_end_matches('Z'));
+        assert!(fraction.len() <= 6, "{time} has more than microseconds");
+    }
+}
+both_backends!(the_times_a_write_answers_are_the_times_later_reads_show);
