@@ -34,7 +34,7 @@ impl Application {
             ChatDatabase::connect(&settings.database_url(), settings.database.max_connections)
                 .await?;
         database.migrate().await?;
-        let repository = database.repository();
+        let repositories = database.repositories();
         let verifier = Arc::new(WarrenVerifier::new(VerifierConfig {
             min_refetch_interval: Duration::from_secs(settings.auth.jwks_min_refetch_secs),
             max_lifetime: Duration::from_secs(settings.auth.max_token_lifetime_secs),
@@ -48,8 +48,11 @@ impl Application {
         verifier.prefetch().await;
         let (stopping, stopping_receiver) = tokio::sync::watch::channel(false);
         let state = AppState {
-            chat: Arc::new(ChatService::new(Arc::clone(&repository), cipher)),
-            names: Arc::new(NameDirectory::new(&settings.warren.url, repository)),
+            names: Arc::new(NameDirectory::new(
+                &settings.warren.url,
+                Arc::clone(&repositories.names),
+            )),
+            chat: Arc::new(ChatService::new(repositories, cipher)),
             verifier,
             allowed_origins: settings.cors.allowed_origins.clone().into(),
             stopping: stopping_receiver,

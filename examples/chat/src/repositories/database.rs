@@ -1,7 +1,6 @@
 //! Connecting: the backend is chosen from the URL scheme, migrations are embedded per backend.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -9,9 +8,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
 
-use super::ChatRepository;
-use super::postgres::PostgresChatRepository;
-use super::sqlite::SqliteChatRepository;
+use super::{Repositories, postgres, sqlite};
 
 #[derive(Debug, Clone)]
 pub enum ChatDatabase {
@@ -57,10 +54,11 @@ impl ChatDatabase {
         .context("apply migrations")
     }
 
-    pub fn repository(&self) -> Arc<dyn ChatRepository> {
+    /// Every repository, implemented for this database.
+    pub fn repositories(&self) -> Repositories {
         match self {
-            Self::Sqlite(pool) => Arc::new(SqliteChatRepository::new(pool.clone())),
-            Self::Postgres(pool) => Arc::new(PostgresChatRepository::new(pool.clone())),
+            Self::Sqlite(pool) => sqlite::repositories(pool),
+            Self::Postgres(pool) => postgres::repositories(pool),
         }
     }
 

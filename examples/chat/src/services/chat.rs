@@ -2,7 +2,6 @@
 //! inside a room; every change is published to the room's sockets.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -12,7 +11,7 @@ use super::hub::{RoomEvent, RoomHub};
 use super::names::fallback;
 use super::views::{Message, Reaction, Room};
 use crate::domain::{Emoji, MessageContent, RoomName, UserRef};
-use crate::repositories::{ChatRepository, RepoError, StoredMessage, StoredTime};
+use crate::repositories::{RepoError, Repositories, StoredMessage, StoredTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -30,33 +29,33 @@ pub enum ChatError {
 pub const MAX_PAGE: i64 = 100;
 
 pub struct ChatService {
-    repository: Arc<dyn ChatRepository>,
+    repos: Repositories,
     cipher: MessageCipher,
     pub hub: RoomHub,
 }
 
 impl ChatService {
-    pub fn new(repository: Arc<dyn ChatRepository>, cipher: MessageCipher) -> Self {
-        Self { repository, cipher, hub: RoomHub::default() }
+    pub fn new(repos: Repositories, cipher: MessageCipher) -> Self {
+        Self { repos, cipher, hub: RoomHub::default() }
     }
 
     pub async fn list_rooms(&self, viewer: Uuid) -> Result<Vec<Room>, ChatError> {
-        Ok(self.repository.list_rooms(viewer).await?.into_iter().map(Room::from).collect())
+        Ok(self.repos.rooms.list(viewer).await?.into_iter().map(Room::from).collect())
     }
 
     pub async fn room(&self, room: Uuid, viewer: Uuid) -> Result<Room, ChatError> {
-        self.repository.find_room(room, viewer).await?.map(Room::from).ok_or(ChatError::NotFound)
+        self.repos.rooms.find(room, viewer).await?.map(Room::from).ok_or(ChatError::NotFound)
     }
 
     pub async fn create_room(&self, name: &RoomName, creator: Uuid) -> Result<Room, ChatError> {
         let id = Uuid::now_v7();
-        self.repository.create_room(id, name.as_str(), creator, OffsetDateTime::now_utc()).await?;
+        self.repos.rooms.create(id, name, creator, OffsetDateTime::now_utc()).await?;
         self.room(id, creator).await
     }
 
     pub async fn join(&self, room: Uuid, user: &UserRef) -> Result<Room, ChatError> {
         self.room(room, user.id).await?;
-        if self.repository.join(room, user.id, OffsetDateTime::now_utc()).await? {
+        if self.repos.members.join(room, user.id, OffsetDateTime::now_utc()).await? {
             self.hub.publish(room, RoomEvent::MemberJoined { user: user.clone() });
         }
         self.room(room, user.id).await
@@ -64,7 +63,7 @@ impl ChatService {
 
     pub async fn leave(&self, room: Uuid, user: &UserRef) -> Result<(), ChatError> {
         self.room(room, user.id).await?;
-        if self.repository.leave(room, user.id).await? {
+        if self.repos.members.leave(room, user.id).await? {
             self.hub.publish(room, RoomEvent::MemberLeft { user: user.clone() });
         }
         Ok(())
@@ -72,7 +71,7 @@ impl ChatService {
 
     /// Unknown room → `NotFound`; known but not a member → `NotAMember`.
     pub async fn require_member(&self, room: Uuid, user: Uuid) -> Result<(), ChatError> {
-        if self.repository.is_member(room, user).await? {
+        if self.repos.members.is_member(room, user).await? {
             return Ok(());
         }
         self.room(room, user).await?;
@@ -95,10 +94,10 @@ impl ChatService {
             sealed: self.cipher.seal(room, id, content.as_str()),
             created_at: StoredTime::now().get(),
         };
-        self.repository.insert_message(&stored).await?;
+        self.repos.messages.insert(&stored).await?;
         // The message as stored, read back: the answer, every socket and every later history
         // page then show the same object, down to the sender's name and the timestamp.
-        let stored = self.repository.find_message(room, id).await?.ok_or(ChatError::NotFound)?;
+        let stored = self.repos.messages.find(room, id).await?.ok_or(ChatError::NotFound)?;
         let message = self.open(stored, Vec::new())?;
         self.hub.publish(room, RoomEvent::Message { message: message.clone() });
         Ok(message)
@@ -114,15 +113,16 @@ impl ChatService {
     ) -> Result<Vec<Message>, ChatError> {
         self.require_member(room, viewer).await?;
         if let Some(cursor) = before {
-            self.repository.find_message(room, cursor).await?.ok_or(ChatError::NotFound)?;
+            self.repos.messages.find(room, cursor).await?.ok_or(ChatError::NotFound)?;
         }
         let stored =
-            self.repository.messages_before(room, before, limit.clamp(1, MAX_PAGE)).await?;
+            self.repos.messages.page_before(room, before, limit.clamp(1, MAX_PAGE)).await?;
         let (Some(newest), Some(oldest)) = (stored.first(), stored.last()) else {
             return Ok(Vec::new());
         };
         let mut reactions: HashMap<Uuid, Vec<Reaction>> = HashMap::new();
-        for count in self.repository.reactions_between(room, oldest.id, newest.id, viewer).await? {
+        for count in self.repos.reactions.counts_between(room, oldest.id, newest.id, viewer).await?
+        {
             reactions.entry(count.message_id).or_default().push(count.into());
         }
         Ok(stored
@@ -136,8 +136,8 @@ impl ChatService {
 
     pub async fn mark_read(&self, room: Uuid, user: Uuid, message: Uuid) -> Result<(), ChatError> {
         self.require_member(room, user).await?;
-        self.repository.find_message(room, message).await?.ok_or(ChatError::NotFound)?;
-        Ok(self.repository.mark_read(room, user, message).await?)
+        self.repos.messages.find(room, message).await?.ok_or(ChatError::NotFound)?;
+        Ok(self.repos.members.mark_read(room, user, message).await?)
     }
 
     /// Adds (`add`) or removes a reaction, idempotently; returns the message as `user` sees it.
@@ -150,10 +150,10 @@ impl ChatService {
         add: bool,
     ) -> Result<Message, ChatError> {
         self.require_member(room, user.id).await?;
-        self.repository.find_message(room, message).await?.ok_or(ChatError::NotFound)?;
+        self.repos.messages.find(room, message).await?.ok_or(ChatError::NotFound)?;
         let (changed, event) = if add {
             let now = OffsetDateTime::now_utc();
-            let added = self.repository.add_reaction(message, user.id, emoji.as_str(), now).await?;
+            let added = self.repos.reactions.add(message, user.id, emoji, now).await?;
             (
                 added,
                 RoomEvent::ReactionAdded {
@@ -163,7 +163,7 @@ impl ChatService {
                 },
             )
         } else {
-            let removed = self.repository.remove_reaction(message, user.id, emoji.as_str()).await?;
+            let removed = self.repos.reactions.remove(message, user.id, emoji).await?;
             (
                 removed,
                 RoomEvent::ReactionRemoved {
@@ -180,9 +180,8 @@ impl ChatService {
     }
 
     async fn message(&self, room: Uuid, message: Uuid, viewer: Uuid) -> Result<Message, ChatError> {
-        let stored =
-            self.repository.find_message(room, message).await?.ok_or(ChatError::NotFound)?;
-        let reactions = self.repository.reactions_between(room, message, message, viewer).await?;
+        let stored = self.repos.messages.find(room, message).await?.ok_or(ChatError::NotFound)?;
+        let reactions = self.repos.reactions.counts_between(room, message, message, viewer).await?;
         self.open(stored, reactions.into_iter().map(Reaction::from).collect())
     }
 

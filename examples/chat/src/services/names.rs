@@ -10,7 +10,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::repositories::ChatRepository;
+use crate::repositories::NameRepository;
 
 /// How long a name fetched from Warren is trusted before asking again.
 const FRESH_FOR: Duration = Duration::from_secs(300);
@@ -27,18 +27,18 @@ struct Me {
 pub struct NameDirectory {
     http: reqwest::Client,
     me_url: String,
-    repository: Arc<dyn ChatRepository>,
+    names: Arc<dyn NameRepository>,
     cache: RwLock<HashMap<Uuid, (String, Instant)>>,
 }
 
 impl NameDirectory {
-    pub fn new(warren_url: &str, repository: Arc<dyn ChatRepository>) -> Self {
+    pub fn new(warren_url: &str, names: Arc<dyn NameRepository>) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .build()
             .expect("a client without TLS options always builds");
         let me_url = format!("{}/api/v1/users/me", warren_url.trim_end_matches('/'));
-        Self { http, me_url, repository, cache: RwLock::default() }
+        Self { http, me_url, names, cache: RwLock::default() }
     }
 
     /// The user's display name; `token` is theirs and only used when the cache is stale.
@@ -49,9 +49,7 @@ impl NameDirectory {
         match self.fetch(token).await {
             Ok(name) => {
                 let name = if name.is_empty() { fallback(user) } else { name };
-                if let Err(error) =
-                    self.repository.save_name(user, &name, OffsetDateTime::now_utc()).await
-                {
+                if let Err(error) = self.names.save(user, &name, OffsetDateTime::now_utc()).await {
                     tracing::warn!(%error, "could not remember a display name");
                 }
                 self.remember(user, &name);
@@ -59,12 +57,7 @@ impl NameDirectory {
             }
             Err(error) => {
                 tracing::debug!(%error, "display name unavailable from Warren");
-                self.repository
-                    .find_name(user)
-                    .await
-                    .ok()
-                    .flatten()
-                    .unwrap_or_else(|| fallback(user))
+                self.names.find(user).await.ok().flatten().unwrap_or_else(|| fallback(user))
             }
         }
     }

@@ -25,7 +25,7 @@ impl From<RoomRecord> for Room {
     fn from(record: RoomRecord) -> Self {
         Self {
             id: record.id,
-            name: record.name,
+            name: record.name.as_str().to_owned(),
             created_at: record.created_at,
             member_count: record.member_count,
             unread_count: record.unread_count,
@@ -44,7 +44,7 @@ pub struct Reaction {
 
 impl From<ReactionCount> for Reaction {
     fn from(count: ReactionCount) -> Self {
-        Self { emoji: count.emoji, count: count.count, mine: count.mine }
+        Self { emoji: count.emoji.as_str().to_owned(), count: count.count, mine: count.mine }
     }
 }
 

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 use time::macros::datetime;
 use uuid::Uuid;
+use warren_chat::domain::RoomName;
 
 use crate::sockets::{connect, next_frame, send};
 use crate::support::{ChatTest, both_backends, json_of};
@@ -64,14 +65,20 @@ both_backends!(a_new_room_shows_its_stored_creation_time_everywhere);
 async fn rooms_are_listed_in_creation_order_within_one_second(chat: ChatTest) {
     let (creator, token) = chat.warren.user("Ada Lovelace").await;
     let creator = Uuid::parse_str(&creator).expect("user id");
-    let repository = chat.database.repository();
+    let rooms = chat.database.repositories().rooms;
     // The later room gets the smaller id, so only the creation times can order them; as text,
     // `…05.12Z` would sort after `…05.123Z`.
     let (later, earlier) = (Uuid::now_v7(), Uuid::now_v7());
     let at = datetime!(2026-12-07 13:27:05.12 UTC);
-    repository.create_room(earlier, "Earlier", creator, at).await.expect("create");
+    rooms
+        .create(earlier, &RoomName::parse("Earlier").expect("name"), creator, at)
+        .await
+        .expect("create");
     let at = datetime!(2026-12-07 13:27:05.123 UTC);
-    repository.create_room(later, "Later", creator, at).await.expect("create");
+    rooms
+        .create(later, &RoomName::parse("Later").expect("name"), creator, at)
+        .await
+        .expect("create");
 
     let rooms = json_of(chat.get(&token, "/api/v1/rooms").await).await;
     let names: Vec<&str> = rooms
