@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Warren in a container: a Rust builder stage, then a distroless runtime with the binary only
 # (no compiler, no shell, no package manager), running as a non-root user.
-# Build: docker build -t warren .   Run: see compose.yaml and the README's "Container" section.
+# Build: docker build -t warren .   Run: see compose.yaml and docs/operations.md, "Container".
 
 FROM rust:1-bookworm AS builder
 WORKDIR /src

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench`: drive a release build of Warren with wrk and report SPEC §7's figures.
+"""`make bench`: drive a release build of Warren with wrk and report its performance figures.
 
 For each database (SQLite always, Postgres when reachable) it starts Warren on a fresh database
 with per-IP limits off, measures time-to-ready and idle memory, seeds accounts and sessions, and
@@ -7,8 +7,9 @@ runs wrk (a separate process) against: health, /users/me, signin, refresh, /user
 signin, then forgot-password, is saturated, a 2-megapixel JPEG avatar upload, and /users/me
 while uploads are saturated. Then, on fresh instances of the same database, the live-events
 lines (benches/events.py: 10,000 open sockets' memory; on Postgres, an event's fan-out to 1,000
-sockets over two instances). It prints every SPEC §7 line with its target (benches/report.py)
-and writes the table to benches/results.md; it exits non-zero when a line misses its target.
+sockets over two instances). It prints every performance target with its result
+(benches/report.py) and writes the table to benches/results.md; it exits non-zero when a target
+is missed.
 Standard library only; wrk comes from Debian's package, the WebSocket client is
 benches/tools/ws_load.rs.
 """
@@ -127,7 +128,8 @@ def timed_signin(base, email):
 
 def enumeration_timing(base):
     """Median ms of a wrong-password signin for known vs unknown emails, interleaved, one
-    attempt per email so the backoff never applies. SPEC §5: similar timing."""
+    attempt per email so the backoff never applies. Both must take about as long, or the
+    timing tells which emails have accounts."""
     known, unknown = [], []
     for n in range(min(ACCOUNTS, 20)):
         known.append(timed_signin(base, f"bench-{n}@example.com"))
@@ -309,7 +311,7 @@ def main():
     (ROOT / "benches/results.md").write_text("# `make bench` results\n\n" + table)
     print(table)
     if missed:
-        sys.exit("SPEC §7 lines missed: " + "; ".join(missed))
+        sys.exit("performance targets missed: " + "; ".join(missed))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""SPEC §7's live-events lines for `make bench`, driven by benches/tools/ws_load.rs (tokio-tungstenite):
+"""The live-events performance targets for `make bench`, driven by benches/tools/ws_load.rs
+(tokio-tungstenite):
 
 - the resident memory 10,000 open sockets add, on a freshly started instance (a process that
   already ran the floods keeps freed memory and would hide what the sockets cost);
@@ -16,7 +17,7 @@ LOAD = ROOT / "target/release/examples/ws_load"
 SOCKETS = int(os.environ.get("BENCH_SOCKETS", "10000"))
 FANOUT_SOCKETS = 1000
 FANOUT_ROUNDS = int(os.environ.get("BENCH_FANOUT_ROUNDS", "10"))
-# SPEC §10's per-user cap defaults to 16; the bench spreads sockets over the seeded accounts,
+# The per-user socket cap defaults to 16; the bench spreads sockets over the seeded accounts,
 # and the fan-out puts 1,000 on one user, so both instances allow the configurable maximum.
 SOCKET_CAP = {"WARREN_EVENTS__MAX_SOCKETS_PER_USER": "1000"}
 

@@ -1,5 +1,5 @@
-"""Renders `make bench`'s figures: first every SPEC §7 line with its target and result on each
-database (SQLite, where §7's targets apply, and Postgres beside it), then the raw wrk runs."""
+"""Renders `make bench`'s figures: first every performance target with its result on each
+database (SQLite, where the targets apply, and Postgres beside it), then the raw wrk runs."""
 
 import os
 import platform
@@ -64,8 +64,8 @@ def fanout_line(_backend, result):
 
 
 def spec_lines():
-    """SPEC §7, line by line: (figure, target, how to read a backend's result, whether
-    Postgres is held to it: §7 holds Postgres to the `/users/me` lines, and the fan-out line
+    """The performance targets, one by one: (figure, target, how to read a backend's result,
+    whether Postgres is held to it: Postgres must meet the `/users/me` lines, and the fan-out line
     is about Postgres; every other Postgres figure is printed for information)."""
     def signin(_backend, result):
         rate, bound = result["rows"]["POST /api/v1/auth/signin"]["rate"], result["bound"]
@@ -98,12 +98,12 @@ def spec_lines():
 
 
 def informational(cell):
-    """A Postgres figure printed beside SQLite's, without a verdict: §7 sets it no target."""
+    """A Postgres figure printed beside SQLite's, without a verdict: it has no target."""
     return cell.removesuffix(verdict(True)).removesuffix(verdict(False)).rstrip() + " (information)"
 
 
 def render(results, duration):
-    """The report as Markdown, and the SPEC §7 lines (per database) that missed their target."""
+    """The report as Markdown, and the performance targets (per database) that were missed."""
     cores = os.cpu_count()
     backends = list(results)
     lines = [
@@ -115,11 +115,11 @@ def render(results, duration):
         "machine's speed drifts: " + "; ".join(
             f"{backend} {result['single_ms']:.1f} ms, so {cores} cores allow {result['bound']:.1f} signins/s"
             for backend, result in results.items()) + ".",
-        "SPEC §7's targets are stated for SQLite; Postgres (on the same 2 cores as Warren and the "
+        "The performance targets are stated for SQLite; Postgres (on the same 2 cores as Warren and the "
         "load generators) is held to the same `/users/me` lines, with ≥ 25 % of health, and to "
         "the fan-out line; its other figures are printed for information.",
         "",
-        "| SPEC §7 line | target | " + " | ".join(backends) + " |",
+        "| figure | target | " + " | ".join(backends) + " |",
         "|---|---|" + "---|" * len(backends),
     ]
     missed = []

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: release build, then benches/bench.py drives it with wrk (installed from Debian's
 # packages when missing) and benches/tools/ws_load.rs (event sockets), and writes benches/results.md.
-# Every SPEC §7 line in one run, about 6 minutes (BENCH_SECONDS per wrk run, default 10). Not
+# Every performance target in one run, about 6 minutes (BENCH_SECONDS per wrk run, default 10). Not
 # part of CI: figures need a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,4 @@
-//! The WebSocket load client of `make bench` (SPEC §7's live-events lines). Two modes:
+//! The WebSocket load client of `make bench` (the live-events performance targets). Two modes:
 //!
 //! ```sh
 //! # Open COUNT sockets, cycling through the access tokens in FILE (one a line); print

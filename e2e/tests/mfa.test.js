@@ -1,4 +1,4 @@
-// Two-factor sign-in in the example SPA (issue #16): enrolment by scanning the QR code the page
+// Two-factor sign-in in the example SPA: enrolment by scanning the QR code the page
 // draws, the second signin step with an app code and with a recovery code, and switching it off.
 // The test is the authenticator app: it reads the QR code's pixels and computes RFC 6238 codes.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// The example SPA in a real browser (issue #15): CORS, the refresh cookie, racing tabs, live
+// The example SPA in a real browser: CORS, the refresh cookie, racing tabs, live
 // events and uploads under the rules browsers enforce. Two tabs are two pages of one browser
 // context (they share the cookie); two devices are two contexts.
 import assert from "node:assert/strict";

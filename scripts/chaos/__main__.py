@@ -1,4 +1,4 @@
-"""`make chaos`: SPEC §14's fault and scale-out scenarios against a release build of Warren.
+"""`make chaos`: the fault and scale-out scenarios against a release build of Warren.
 
 Prints one table row per check (scenario, check, result, figures) and the HTTP statuses each
 scenario saw, and exits 1 when any check failed (or, with CI=true, any scenario was skipped).

@@ -19,7 +19,7 @@ use super::error::Problem;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const PROBLEM_JSON: &str = "application/problem+json";
-/// Longest client request id kept (SPEC §5). A client id is echoed, logged on every span and
+/// Longest client request id kept (64 characters). A client id is echoed, logged on every span and
 /// stored with audit events: unbounded, it is an anonymous way to fill disks.
 const MAX_REQUEST_ID_LEN: usize = 64;
 
@@ -71,7 +71,7 @@ fn is_unformatted_error(response: &Response<Body>) -> bool {
     (status.is_client_error() || status.is_server_error()) && !is_problem
 }
 
-/// The fixed security headers (SPEC §5) on every response, errors and preflights included.
+/// The fixed security headers on every response, errors and preflights included.
 pub fn security_headers() -> SetMultipleResponseHeadersLayer<Response<Body>> {
     let fixed = [
         (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),

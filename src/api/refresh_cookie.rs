@@ -1,4 +1,4 @@
-//! The refresh-token cookie for browser SPAs (`auth.refresh_cookie`, SPEC §11).
+//! The refresh-token cookie for browser SPAs (`auth.refresh_cookie`).
 //!
 //! A page's scripts can read anything in a response body, so one XSS bug would leak a 30-day
 //! refresh token. In cookie mode a browser on an allowlisted origin gets the token as an

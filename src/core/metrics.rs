@@ -64,7 +64,7 @@ fn describe() {
     metrics::gauge!(OUTBOX_BACKLOG).set(0.0);
     metrics::counter!(OUTBOX_FAILURES).absolute(0);
     metrics::counter!(RESET_REQUESTS_DROPPED).absolute(0);
-    // The account-event registry calls `socket_opened` / `socket_closed` (§10).
+    // The account-event registry calls `socket_opened` / `socket_closed`.
     metrics::gauge!(OPEN_SOCKETS).set(0.0);
 }
 

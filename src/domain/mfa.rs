@@ -1,4 +1,4 @@
-//! Second factors (SPEC §15): what a submitted code is, recovery codes, and how a session was
+//! Second factors: what a submitted code is, recovery codes, and how a session was
 //! authenticated (`amr`).
 
 use sha2::{Digest, Sha256};

@@ -203,7 +203,7 @@ impl SessionService {
     ) -> Result<(), SessionError> {
         let token = RefreshToken::parse(presented).ok_or(SessionError::InvalidRefreshToken)?;
         let now = self.clock.now();
-        // Like refresh (SPEC §4): only a token that could still be exchanged ends its session;
+        // Like refresh: only a token that could still be exchanged ends its session;
         // an unknown, expired, spent or revoked one, or an inactive account's, is a 401.
         let state = self
             .sessions

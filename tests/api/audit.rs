@@ -38,7 +38,7 @@ async fn full_lifecycle(
         .await;
     let refresh = refreshed["refresh_token"].as_str().expect("token").to_owned();
     app.post_json("/api/v1/auth/signout", &json!({"refresh_token": refresh})).await;
-    // The email change waits for confirmation (SPEC §8): the account keeps its address.
+    // The email change waits for confirmation: the account keeps its address.
     let moved = TestUser { password: new_password.to_owned(), ..user.clone() };
     let second = app.signin_body(&moved, "audit").await;
     let second_access = second["access_token"].as_str().expect("token").to_owned();

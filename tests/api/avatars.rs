@@ -1,5 +1,5 @@
-//! Avatars (SPEC §9): uploads re-encoded from what the bytes are, hostile uploads refused with
-//! nothing changed, and serving with the headers §9 lists.
+//! Avatars: uploads re-encoded from what the bytes are, hostile uploads refused with
+//! nothing changed, and serving with the headers every avatar carries.
 
 use image::{GenericImageView, ImageFormat};
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! No acknowledgement before durability (issue #20): every 201/200 names a committed write,
+//! No acknowledgement before durability: every 201/200 names a committed write,
 //! storage faults are fast 503s, and the service heals without a restart.
 
 use std::time::{Duration, Instant};

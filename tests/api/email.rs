@@ -1,4 +1,4 @@
-//! SPEC §8 through real SMTP: verification, password reset, email change, their tokens, and
+//! Email flows through real SMTP: verification, password reset, email change, their tokens, and
 //! the outbox's delivery guarantees.
 
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! Live account events (SPEC §10): what a socket is told, when it is closed, and who may open
+//! Live account events: what a socket is told, when it is closed, and who may open
 //! one at all.
 
 use image::ImageFormat;

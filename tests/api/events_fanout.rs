@@ -1,4 +1,4 @@
-//! Events across instances (SPEC §10): two Warren processes on one Postgres, an event caused
+//! Events across instances: two Warren processes on one Postgres, an event caused
 //! on one reaching a socket on the other, also after the listener connection was killed.
 
 use std::time::Duration;

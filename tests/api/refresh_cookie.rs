@@ -1,4 +1,4 @@
-//! SPEC §11: the refresh-token cookie for browser SPAs on an allowlisted origin, CORS with
+//! The refresh-token cookie for browser SPAs on an allowlisted origin, CORS with
 //! credentials, and the body transport every other client keeps.
 
 use figment::Figment;

@@ -1,4 +1,4 @@
-//! Regression tests for the outside security review (issue #10): the edges where untrusted
+//! Regression tests for the holes an outside security review found: the edges where untrusted
 //! input meets the service, and password hashes that must be upgraded, never weakened.
 
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! Regression tests for the holes an outside security review found (issue #10), each named
+//! Regression tests for the holes an outside security review found, each named
 //! for the rule it protects.
 
 use futures_util::future::join_all;

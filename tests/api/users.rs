@@ -39,7 +39,7 @@ async fn me_returns_the_signed_in_user(app: TestApp) {
     let mut keys: Vec<&str> =
         body.as_object().expect("object").keys().map(String::as_str).collect();
     keys.sort_unstable();
-    // SPEC §3's user object (with §15's mfa_enabled), and never a hash.
+    // The public user object (with mfa_enabled), and never a hash.
     let expected = [
         "avatar_url",
         "created_at",
@@ -100,7 +100,7 @@ async fn changing_email_requires_the_current_password(app: TestApp) {
     assert_eq!(me["email"], user.email.to_lowercase());
 
     // With the password the change is accepted, but waits for the new address to confirm
-    // it (SPEC §8; the confirmation itself is tested in `email.rs`).
+    // it (the confirmation itself is tested in `email.rs`).
     let ok =
         app.patch_me(&token, &json!({"email": new_email, "current_password": user.password})).await;
     assert_eq!(ok.status(), StatusCode::OK);

@@ -14,9 +14,9 @@ fn serve_logs_its_url_docs_database_and_key_id_without_colour_codes() {
     assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
 }
 
-/// Two processes on one SQLite file, as the README describes: on one host SQLite's locking
-/// keeps them consistent (what one writes, the other reads at once). The README still says
-/// not to deploy this way; this checks only the consistency it claims.
+/// Two processes on one SQLite file, as docs/decisions.md describes: on one host SQLite's
+/// locking keeps them consistent (what one writes, the other reads at once). The docs still
+/// say not to deploy this way; this checks only the consistency they claim.
 #[tokio::test]
 async fn two_instances_on_one_sqlite_file_see_each_others_writes() {
     let operator = Operator::new();

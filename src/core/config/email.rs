@@ -1,4 +1,4 @@
-//! `email.*`: how mail leaves (SPEC §8), the links it carries, token lifetimes and retries.
+//! `email.*`: how mail leaves, the links it carries, token lifetimes and retries.
 
 use serde::{Deserialize, Serialize};
 

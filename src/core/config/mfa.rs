@@ -1,4 +1,4 @@
-//! `mfa.*`: two-factor sign-in (SPEC §15): the key TOTP secrets are encrypted with, and the
+//! `mfa.*`: two-factor sign-in: the key TOTP secrets are encrypted with, and the
 //! name authenticator apps show.
 
 use base64::Engine;

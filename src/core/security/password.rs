@@ -52,7 +52,7 @@ impl Drop for Queued {
     }
 }
 
-/// Bounds a stored hash must fall within before we spend any time on it (SPEC §5). A tampered
+/// Bounds a stored hash must fall within before we spend any time on it. A tampered
 /// row with `m=2000000` would otherwise cost gigabytes; `t=1000` would cost minutes. The lower
 /// bounds sit well below today's policy so that hashes made under an older, weaker policy
 /// still verify and are then upgraded, instead of locking their owners out.

@@ -15,7 +15,8 @@ use crate::core::clock::Clock;
 use crate::domain::ClaimedMail;
 use crate::repositories::EmailRepository;
 
-/// Other instances' messages are found by polling at least this often (SPEC: within 2 s).
+/// Other instances' messages are found by polling at least this often (each is first tried
+/// within 2 s of its commit).
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a claim lasts; longer than any one delivery (the SMTP timeout is 15 s).
 const LEASE: time::Duration = time::Duration::seconds(60);

@@ -1,4 +1,4 @@
-//! Email (SPEC §8): composing the messages of each flow and queueing them in the outbox, the
+//! Email: composing the messages of each flow and queueing them in the outbox, the
 //! flows that only need a link (verification, forgot password, confirming an email change),
 //! and the [`Dispatcher`] that delivers what was queued.
 

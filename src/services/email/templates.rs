@@ -27,7 +27,7 @@ pub enum Message<'a> {
         new_email: &'a str,
     },
     EmailChanged,
-    /// Two-factor sign-in (SPEC §15): each change mails a notice.
+    /// Two-factor sign-in: each change mails a notice.
     MfaEnabled,
     MfaDisabled,
     RecoveryCodeUsed,

@@ -1,4 +1,4 @@
-//! Two-factor sign-in (SPEC §15): TOTP enrolment and confirmation, second-factor codes (TOTP or
+//! Two-factor sign-in: TOTP enrolment and confirmation, second-factor codes (TOTP or
 //! recovery code), recovery-code sets, switching MFA off, and the `mfa_token` challenges of the
 //! signin's second step. Password checks happen before these calls (`AccountService`).
 

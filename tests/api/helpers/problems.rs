@@ -1,4 +1,4 @@
-//! Assertions on problem+json responses (SPEC §3).
+//! Assertions on problem+json responses.
 
 use reqwest::{Response, StatusCode};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! SPEC §15 over real HTTP: TOTP enrolment, the two-step signin, recovery codes, switching off,
+//! Two-factor sign-in over real HTTP: TOTP enrolment, the two-step signin, recovery codes, switching off,
 //! and what must never happen (a code used twice, a secret stored in plaintext). This module
 //! holds the steps the tests share; `signin` the two-step signin, `management` enrolling,
 //! regenerating and switching off.

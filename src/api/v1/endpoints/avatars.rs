@@ -16,7 +16,7 @@ use crate::api::extractors::AuthUser;
 use crate::api::v1::schemas::UserResponse;
 use crate::repositories::StoredAvatar;
 
-/// Headers SPEC §9 puts on every served avatar: cacheable for good (a new upload gets a new
+/// Headers on every served avatar: cacheable for good (a new upload gets a new
 /// name), never sniffed or run as a document, embeddable by any origin's `<img>`.
 const AVATAR_HEADERS: [(&str, &str); 4] = [
     ("cache-control", "public, max-age=31536000, immutable"),

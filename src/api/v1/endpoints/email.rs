@@ -1,4 +1,4 @@
-//! The email flows of SPEC §8: verifying an address, resetting a forgotten password and
+//! The email flows: verifying an address, resetting a forgotten password and
 //! confirming an email change. Links point at the frontend, which POSTs the token here.
 
 use axum::Router;

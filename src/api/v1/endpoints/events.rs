@@ -25,7 +25,7 @@ const BEARER_PROTOCOL_PREFIX: &str = "warren.bearer.";
 /// a close code the client can read.
 const MAX_WIRE_MESSAGE: usize = 64 * 1024;
 /// What each socket reads into at a time. The library's default, 128 KiB per socket, made
-/// 10,000 idle sockets cost 1.3 GiB (SPEC §7 allows 100 MiB); clients send a few small frames
+/// 10,000 idle sockets cost 1.3 GiB (the target is 100 MiB); clients send a few small frames
 /// (`auth`, `ping`), and a larger one is read in several steps.
 const READ_BUFFER: usize = 1024;
 

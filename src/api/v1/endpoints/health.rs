@@ -13,7 +13,7 @@ use crate::api::error::responses::problem_responses;
 use crate::api::{AppError, AppState};
 
 /// Readiness answers within this even when the database hangs (a blackholed connection):
-/// SPEC §14 wants its 503 within 2 s, and the margin covers a busy scheduler.
+/// an unreachable database must give a 503 within 2 s, and the margin covers a busy scheduler.
 const READINESS_TIMEOUT: Duration = Duration::from_millis(1500);
 
 pub fn router() -> Router<AppState> {

@@ -1,4 +1,4 @@
-//! Two-factor sign-in (SPEC §15): `/api/v1/users/me/mfa/…` (enrol, confirm, switch off,
+//! Two-factor sign-in: `/api/v1/users/me/mfa/…` (enrol, confirm, switch off,
 //! regenerate recovery codes) and the signin's second step, `/api/v1/auth/signin/mfa`. The
 //! bodies of these operations live here, beside their only handlers.
 

@@ -15,7 +15,7 @@ use crate::api::v1::schemas::UserResponse;
 use crate::domain::{SessionId, User, UserId};
 use crate::services::{AccountEvent, Authenticated, SessionError, Signal, Subscription};
 
-/// Largest client frame accepted (SPEC §10); larger ones close the socket with 1008.
+/// Largest client frame accepted (4 KiB); larger ones close the socket with 1008.
 const MAX_CLIENT_FRAME: usize = 4 * 1024;
 /// How often the server pings and re-checks the token against the database; a peer that has
 /// not answered the previous ping is dropped.
