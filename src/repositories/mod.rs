@@ -176,7 +176,7 @@ pub trait ThrottleRepository: Send + Sync + std::fmt::Debug {
     async fn clear(&self, email: &EmailAddress) -> Result<(), RepoError>;
 }
 
-/// Email links and the outbox (SPEC §8). Every message is inserted in the transaction of the
+/// Email links and the outbox. Every message is inserted in the transaction of the
 /// change that causes it; the dispatcher then claims, delivers and settles it.
 #[async_trait]
 pub trait EmailRepository: Send + Sync + std::fmt::Debug {
@@ -231,7 +231,7 @@ pub trait EmailRepository: Send + Sync + std::fmt::Debug {
     async fn backlog(&self) -> Result<u64, RepoError>;
 }
 
-/// Two-factor sign-in (SPEC §15): TOTP enrolments, recovery codes and signin challenges. Every
+/// Two-factor sign-in: TOTP enrolments, recovery codes and signin challenges. Every
 /// "use once" rule is a conditional write whose affected rows decide, so racing requests
 /// cannot both succeed.
 #[async_trait]

@@ -134,7 +134,7 @@ fn seconds(secs: u64) -> time::Duration {
 }
 
 /// Avatar decoding leaves one core to requests (uploads are rare and may queue; `/users/me`
-/// must stay fast while they are saturated, SPEC §7), except on a one-core machine.
+/// must keep a 10 ms p99 while they are saturated), except on a one-core machine.
 fn image_threads(cores: usize) -> usize {
     cores.saturating_sub(1).max(1)
 }
