@@ -16,6 +16,7 @@ mod errors;
 mod events;
 mod pool;
 mod postgres;
+mod rate_limits;
 mod records;
 mod rows;
 mod sqlite;
@@ -38,6 +39,7 @@ pub use records::{
 };
 pub use records::{LinkUse, PasswordReset};
 pub use records::{MfaChange, MfaStatus, NewChallenge, TotpEnrolment};
+pub use rate_limits::{RateLimitRepository, SharedQuota, Verdict, shared_rate_limits};
 pub use sqlite::SqlitePools;
 
 /// `query` as a `LIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken literally

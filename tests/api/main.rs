@@ -38,5 +38,6 @@ mod refresh_cookie;
 mod security;
 mod security_review;
 mod sessions;
+mod shared_limits;
 mod throttling;
 mod users;
