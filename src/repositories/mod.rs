@@ -14,6 +14,7 @@ mod budget;
 mod database;
 mod errors;
 mod events;
+mod hot_path;
 mod pool;
 mod postgres;
 mod rate_limits;
@@ -33,13 +34,15 @@ use crate::domain::{
 pub use database::{Backend, Database, MigrationStatus, NotReady, Repositories};
 pub use errors::RepoError;
 pub use events::{EventChannel, Incoming, LocalChannel};
+#[doc(hidden)]
+pub use hot_path::{HotStatement, SampleBind, hot_path_statements};
+pub use rate_limits::{RateLimitRepository, SharedQuota, Verdict, shared_rate_limits};
 pub use records::{
     Credentials, NewAvatar, NewRefreshToken, NewSession, NewUserRecord, PasswordChange,
     RefreshTokenState, Reservation, Rotation, SessionLiveness, StoredAvatar, UserChanges,
 };
 pub use records::{LinkUse, PasswordReset};
 pub use records::{MfaChange, MfaStatus, NewChallenge, TotpEnrolment};
-pub use rate_limits::{RateLimitRepository, SharedQuota, Verdict, shared_rate_limits};
 pub use sqlite::SqlitePools;
 
 /// `query` as a `LIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken literally

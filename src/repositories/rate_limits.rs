@@ -22,7 +22,9 @@ pub struct SharedQuota {
 pub enum Verdict {
     Allowed,
     /// Over the limit; a request is allowed again after this long.
-    Limited { retry_after: Duration },
+    Limited {
+        retry_after: Duration,
+    },
 }
 
 #[async_trait]

@@ -24,6 +24,7 @@ mod events_fanout;
 mod export;
 mod faults;
 mod health;
+mod hot_paths;
 mod images;
 mod jwks;
 mod live;

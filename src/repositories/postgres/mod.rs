@@ -28,6 +28,14 @@ pub use sessions::PgSessions;
 pub use throttles::PgThrottles;
 pub use users::PgUsers;
 
+/// The statements behind the hot paths, gathered for the test that checks their plans.
+pub(crate) mod statements {
+    pub(crate) use super::authentication::AUTHENTICATE;
+    pub(crate) use super::rate_limits::ACQUIRE;
+    pub(crate) use super::sessions::{FIND_REFRESH_TOKEN, ROTATE};
+    pub(crate) use super::users::{CREDENTIALS_BY_EMAIL, LIST};
+}
+
 use super::RepoError;
 
 /// Opens the pool. Connections are made lazily, so an unreachable server fails the first

@@ -6,9 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::PgPool;
 
+use crate::repositories::RepoError;
 use crate::repositories::errors::classify;
 use crate::repositories::rate_limits::{RateLimitRepository, SharedQuota, Verdict};
-use crate::repositories::RepoError;
 
 /// Counts one request and returns the verdict, atomically: concurrent requests for one client
 /// queue on the row lock, and each sees the row its predecessor wrote. `$3` is the emission
@@ -84,7 +84,8 @@ impl RateLimitRepository for PgRateLimits {
         match rows.first() {
             Some(&(true, _)) => Ok(Verdict::Allowed),
             Some(&(false, wait)) => {
-                let retry_after = Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or(Duration::MAX);
+                let retry_after =
+                    Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or(Duration::MAX);
                 Ok(Verdict::Limited { retry_after })
             }
             None => Err(RepoError::Corrupt("the rate-limit upsert returned no row".to_owned())),
