@@ -5,7 +5,8 @@ For each database (SQLite always, Postgres when reachable) it starts Warren on a
 with per-IP limits off, measures time-to-ready and idle memory, seeds accounts and sessions, and
 runs wrk (a separate process) against: health, /users/me, signin, refresh, /users/me while
 signin, then forgot-password, is saturated, a 2-megapixel JPEG avatar upload, and /users/me
-while uploads are saturated. Then, on fresh instances of the same database, the live-events
+while uploads are saturated; then seeds 1M users and 5M refresh tokens (benches/scale.py) and
+measures /users/me and signin again. Then, on fresh instances of the same database, the live-events
 lines (benches/events.py: 10,000 open sockets' memory; on Postgres, an event's fan-out to 1,000
 sockets over two instances). It prints every performance target with its result
 (benches/report.py) and writes the table to benches/results.md; it exits non-zero when a target
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import events
 import report
+import scale
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target/release/warren"
@@ -178,7 +180,7 @@ def run_backend(database_url, scratch, instances):
         rows["GET /api/health"] = wrk_plain(base, "/api/health")
         rows["GET /api/v1/users/me"] = wrk(base, "me.lua", 32, files)
         single_ms, bound = argon2_bound()  # just before the run it bounds: the machine drifts
-        rows["POST /api/v1/auth/signin"] = wrk(base, "signin.lua", 16, files)
+        rows[report.SIGNIN] = wrk(base, "signin.lua", 16, files)
         signin_peak_kib = rss_kib(server.pid, "VmHWM")
         rows["POST /api/v1/auth/refresh"] = wrk(base, "refresh.lua", 32, files)
         rows["GET /users/me during signin flood"] = me_during_flood(base, files, "signin.lua")
@@ -192,8 +194,24 @@ def run_backend(database_url, scratch, instances):
                   "after_kib": rss_kib(server.pid), "rows": rows}
     finally:
         stop(server)
+    result.update(run_scale(database_url, scratch, files))
     result.update(run_events(database_url, scratch, files, instances))
     return result
+
+
+def run_scale(database_url, scratch, files):
+    """`/users/me` and signin again once the database holds 1M users and 5M refresh tokens,
+    on a fresh instance of it (same keys, so the seeded tokens hold)."""
+    seed_s = scale.seed(database_url)
+    server, base, _ = start_server(database_url, scratch)
+    try:
+        rows = {
+            f"{report.ME}, {scale.LABEL}": wrk(base, "me.lua", 32, files),
+            f"{report.SIGNIN}, {scale.LABEL}": wrk(base, "signin.lua", 16, files),
+        }
+    finally:
+        stop(server)
+    return {"seed_s": seed_s, "scale_rows": rows}
 
 
 def run_events(database_url, scratch, files, instances):

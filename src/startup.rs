@@ -25,7 +25,7 @@ use crate::api::middleware::{
     REQUEST_ID, TIMEOUT_STATUS, default_security_headers, docs_csp, drop_unusable_request_id,
     panic_response, record_response, render_problems, request_span, security_headers,
 };
-use crate::api::rate_limit::{Quota, limit_per_ip};
+use crate::api::rate_limit::{Quota, limit_per_ip, limit_shared};
 use crate::api::v1::endpoints::{
     auth, avatars, email, events, export, health, jwks, mfa, sessions, users,
 };
@@ -34,7 +34,7 @@ use crate::core::clock::{Clock, SystemClock};
 use crate::core::config::Settings;
 use crate::core::security::{KeyRing, PasswordHasher};
 use crate::preflight;
-use crate::repositories::Database;
+use crate::repositories::{Database, shared_rate_limits};
 use crate::services::{Dispatcher, Events, MailTransport};
 
 mod serve;
@@ -190,7 +190,15 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
     };
     let credentials =
         auth::credential_router().merge(email::credential_router()).merge(mfa::credential_router());
-    let credentials = per_ip(credentials, credential_quota)?;
+    // One limit for all of them, shared by every instance on Postgres: a route joins it by
+    // being merged in above.
+    let credentials = if limits.enabled {
+        let budget = Duration::from_millis(settings.database.timeout_ms);
+        let shared = shared_rate_limits(&state.database, budget);
+        limit_shared(credentials, "credentials", credential_quota, Arc::clone(&trusted), shared)?
+    } else {
+        credentials
+    };
     let api_v1 = Router::new()
         .nest("/auth", credentials.merge(auth::router()).merge(email::router()))
         .nest("/users", users::router())

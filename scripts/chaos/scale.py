@@ -6,6 +6,7 @@ import collections
 import json
 import time
 
+from .limits import shared_limit
 from .harness import Client, PASSWORD, Warren, fresh_email, pg_listeners, pg_url, query
 from .net import close_code, next_frame, open_events
 
@@ -41,6 +42,7 @@ async def run(report, scratch, database):
         await backoff(report, scenario, client, bases)
         await events(report, scenario, client, bases, database)
         await one_email(report, scenario, client, bases, url)
+        await shared_limit(report, scenario, client, scratch, url, key)
         report.check(scenario, "no panic in the logs", not any(w.panicked() for w in instances),
                      ", ".join(w.log.name for w in instances))
     finally:

@@ -1,7 +1,8 @@
 //! Per-IP rate limits (tower-governor): a general limit on the whole API and a stricter one
 //! on the credential endpoints. Keys are client IPs as `extractors::client_ip` resolves them
 //! (trusted proxies honoured), with IPv6 clients keyed by their /64, since one host usually
-//! owns a whole /64 and could otherwise rotate through it.
+//! owns a whole /64 and could otherwise rotate through it. On Postgres the credential limit is
+//! shared by every instance (see [`limit_shared`]).
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -20,6 +21,10 @@ use tower_governor::key_extractor::KeyExtractor;
 
 use super::extractors::client_ip;
 use super::{AppError, AppState};
+
+mod shared;
+
+pub use shared::limit_shared;
 
 /// How often idle per-IP buckets are dropped, so the key map cannot grow without bound.
 const EVICTION_INTERVAL: Duration = Duration::from_secs(60);

@@ -14,8 +14,10 @@ mod budget;
 mod database;
 mod errors;
 mod events;
+mod hot_path;
 mod pool;
 mod postgres;
+mod rate_limits;
 mod records;
 mod rows;
 mod sqlite;
@@ -32,6 +34,9 @@ use crate::domain::{
 pub use database::{Backend, Database, MigrationStatus, NotReady, Repositories};
 pub use errors::RepoError;
 pub use events::{EventChannel, Incoming, LocalChannel};
+#[doc(hidden)]
+pub use hot_path::{HotStatement, SampleBind, hot_path_statements};
+pub use rate_limits::{RateLimitRepository, SharedQuota, Verdict, shared_rate_limits};
 pub use records::{
     Credentials, NewAvatar, NewRefreshToken, NewSession, NewUserRecord, PasswordChange,
     RefreshTokenState, Reservation, Rotation, SessionLiveness, StoredAvatar, UserChanges,

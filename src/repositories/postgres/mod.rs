@@ -7,6 +7,7 @@ mod avatars;
 mod email;
 mod mfa;
 mod notify;
+mod rate_limits;
 mod sessions;
 mod throttles;
 mod users;
@@ -22,9 +23,18 @@ pub use avatars::PgAvatars;
 pub use email::PgEmail;
 pub use mfa::PgMfa;
 pub use notify::PgEventChannel;
+pub use rate_limits::PgRateLimits;
 pub use sessions::PgSessions;
 pub use throttles::PgThrottles;
 pub use users::PgUsers;
+
+/// The statements behind the hot paths, gathered for the test that checks their plans.
+pub(crate) mod statements {
+    pub(crate) use super::authentication::AUTHENTICATE;
+    pub(crate) use super::rate_limits::ACQUIRE;
+    pub(crate) use super::sessions::{FIND_REFRESH_TOKEN, ROTATE};
+    pub(crate) use super::users::{CREDENTIALS_BY_EMAIL, LIST};
+}
 
 use super::RepoError;
 

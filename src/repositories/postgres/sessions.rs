@@ -14,6 +14,26 @@ use crate::repositories::{
     NewRefreshToken, NewSession, RefreshTokenState, RepoError, Rotation, SessionRepository,
 };
 
+/// Refresh: a token's state and its session's, by the token's hash.
+pub(crate) const FIND_REFRESH_TOKEN: &str =
+    "SELECT t.session_id, s.user_id, t.expires_at, t.rotated_at,
+                    s.revoked_at IS NOT NULL AS session_revoked,
+                    s.expires_at AS session_expires_at, s.amr
+             FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+             WHERE t.token_hash = $1";
+
+/// Refresh: claims the presented token (by its hash, the primary key) if it and its session
+/// are live.
+pub(crate) const ROTATE: &str = "UPDATE refresh_tokens t SET rotated_at = $1
+             FROM sessions s
+             WHERE t.token_hash = $2
+               AND t.rotated_at IS NULL
+               AND t.expires_at > $1
+               AND s.id = t.session_id
+               AND s.revoked_at IS NULL
+               AND s.expires_at > $1
+             RETURNING t.session_id, s.user_id, s.amr";
+
 #[derive(Debug, Clone)]
 pub struct PgSessions {
     pool: PgPool,
@@ -65,22 +85,12 @@ impl SessionRepository for PgSessions {
         let mut writer = Writer::begin(&self.pool).await?;
         // The conditional update is the arbiter between racing refreshes: the row lock makes the
         // others wait, re-check `rotated_at` and find it set.
-        let claimed: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-            "UPDATE refresh_tokens t SET rotated_at = $1
-             FROM sessions s
-             WHERE t.token_hash = $2
-               AND t.rotated_at IS NULL
-               AND t.expires_at > $1
-               AND s.id = t.session_id
-               AND s.revoked_at IS NULL
-               AND s.expires_at > $1
-             RETURNING t.session_id, s.user_id, s.amr",
-        )
-        .bind(now)
-        .bind(presented.as_bytes().as_slice())
-        .fetch_all(writer.conn())
-        .await
-        .map_err(classify)?;
+        let claimed: Vec<(Uuid, Uuid, String)> = sqlx::query_as(ROTATE)
+            .bind(now)
+            .bind(presented.as_bytes().as_slice())
+            .fetch_all(writer.conn())
+            .await
+            .map_err(classify)?;
         let Some((session_id, user_id, amr)) = claimed.into_iter().next() else {
             writer.rollback().await?;
             return Ok(Rotation::Refused);
@@ -103,17 +113,11 @@ impl SessionRepository for PgSessions {
         &self,
         hash: &RefreshTokenHash,
     ) -> Result<Option<RefreshTokenState>, RepoError> {
-        let row: Option<RefreshTokenRow> = sqlx::query_as(
-            "SELECT t.session_id, s.user_id, t.expires_at, t.rotated_at,
-                    s.revoked_at IS NOT NULL AS session_revoked,
-                    s.expires_at AS session_expires_at, s.amr
-             FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-             WHERE t.token_hash = $1",
-        )
-        .bind(hash.as_bytes().as_slice())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(classify)?;
+        let row: Option<RefreshTokenRow> = sqlx::query_as(FIND_REFRESH_TOKEN)
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(row.map(RefreshTokenState::from))
     }
 

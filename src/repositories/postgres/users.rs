@@ -17,6 +17,22 @@ use crate::repositories::{
     contains_pattern,
 };
 
+/// Operators' user list, oldest first (the `(created_at, id)` index when there is no query).
+pub(crate) const LIST: &str =
+    "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name, mfa_enabled
+             FROM users
+             WHERE $1 IS NULL OR email ILIKE $1 ESCAPE '\\' OR full_name ILIKE $1 ESCAPE '\\'
+             ORDER BY created_at, id
+             LIMIT $2";
+
+/// Signin: a user and their password hash by canonical email (the unique email index).
+pub(crate) const CREDENTIALS_BY_EMAIL: &str =
+    "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
+                    email_verified, pending_email, avatar_name, mfa_enabled,
+                    password_hash
+             FROM users WHERE email = $1";
+
 #[derive(Debug, Clone)]
 pub struct PgUsers {
     pool: PgPool,
@@ -91,19 +107,12 @@ impl UserRepository for PgUsers {
 
     #[tracing::instrument(skip_all)]
     async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError> {
-        let rows: Vec<UserRow> = sqlx::query_as(
-            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name, mfa_enabled
-             FROM users
-             WHERE $1 IS NULL OR email ILIKE $1 ESCAPE '\\' OR full_name ILIKE $1 ESCAPE '\\'
-             ORDER BY created_at, id
-             LIMIT $2",
-        )
-        .bind(query.map(contains_pattern))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
+        let rows: Vec<UserRow> = sqlx::query_as(LIST)
+            .bind(query.map(contains_pattern))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
         rows.into_iter().map(User::try_from).collect()
     }
 
@@ -121,18 +130,13 @@ impl UserRepository for PgUsers {
         &self,
         email: &EmailAddress,
     ) -> Result<Option<Credentials>, RepoError> {
-        sqlx::query_as::<_, CredentialsRow>(
-            "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
-                    email_verified, pending_email, avatar_name, mfa_enabled,
-                    password_hash
-             FROM users WHERE email = $1",
-        )
-        .bind(email.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(classify)?
-        .map(Credentials::try_from)
-        .transpose()
+        sqlx::query_as::<_, CredentialsRow>(CREDENTIALS_BY_EMAIL)
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?
+            .map(Credentials::try_from)
+            .transpose()
     }
 
     #[tracing::instrument(skip_all)]

@@ -26,7 +26,7 @@ pub(super) fn find_batch<'c>(
 }
 
 /// The statement of [`find_batch`] for `size` keys (1 ..= [`MAX_BATCH`]), built once.
-fn batch_statement(size: usize) -> &'static str {
+pub(crate) fn batch_statement(size: usize) -> &'static str {
     static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
     let statements = STATEMENTS.get_or_init(|| {
         (1..=MAX_BATCH)

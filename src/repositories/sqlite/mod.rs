@@ -32,6 +32,13 @@ pub use sessions::SqliteSessions;
 pub use throttles::SqliteThrottles;
 pub use users::SqliteUsers;
 
+/// The statements behind the hot paths, gathered for the test that checks their plans.
+pub(crate) mod statements {
+    pub(crate) use super::authentication::batch_statement;
+    pub(crate) use super::sessions::{FIND_REFRESH_TOKEN, ROTATE};
+    pub(crate) use super::users::{CREDENTIALS_BY_EMAIL, LIST};
+}
+
 use super::RepoError;
 
 /// How long SQLite waits on a database locked by another process before reporting busy.

@@ -12,6 +12,29 @@ use crate::repositories::{
     NewRefreshToken, NewSession, RefreshTokenState, RepoError, Rotation, SessionRepository,
 };
 
+/// Refresh: a token's state and its session's, by the token's hash.
+pub(crate) const FIND_REFRESH_TOKEN: &str =
+    "SELECT t.session_id, s.user_id, t.expires_at, t.rotated_at,
+                    s.revoked_at IS NOT NULL AS session_revoked,
+                    s.expires_at AS session_expires_at, s.amr
+             FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+             WHERE t.token_hash = $1";
+
+/// Refresh: claims the presented token (by its hash, the primary key) if it and its session
+/// are live. The session is looked up by its id: an `IN (SELECT ...)` over the live sessions
+/// made SQLite read the whole table on every refresh.
+pub(crate) const ROTATE: &str = "UPDATE refresh_tokens SET rotated_at = $1
+             WHERE token_hash = $2
+               AND rotated_at IS NULL
+               AND julianday(expires_at) > julianday($1)
+               AND EXISTS (
+                 SELECT 1 FROM sessions
+                 WHERE sessions.id = refresh_tokens.session_id
+                   AND revoked_at IS NULL AND julianday(expires_at) > julianday($1))
+             RETURNING session_id,
+               (SELECT user_id FROM sessions WHERE sessions.id = refresh_tokens.session_id),
+               (SELECT amr FROM sessions WHERE sessions.id = refresh_tokens.session_id)";
+
 #[derive(Debug, Clone)]
 pub struct SqliteSessions {
     pools: SqlitePools,
@@ -63,23 +86,12 @@ impl SessionRepository for SqliteSessions {
         let mut writer = Writer::begin(&self.pools.write).await?;
         // The conditional update is the arbiter between racing refreshes: exactly one of them
         // finds `rotated_at` still empty.
-        let claimed: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-            "UPDATE refresh_tokens SET rotated_at = $1
-             WHERE token_hash = $2
-               AND rotated_at IS NULL
-               AND julianday(expires_at) > julianday($1)
-               AND session_id IN (
-                 SELECT id FROM sessions
-                 WHERE revoked_at IS NULL AND julianday(expires_at) > julianday($1))
-             RETURNING session_id,
-               (SELECT user_id FROM sessions WHERE sessions.id = refresh_tokens.session_id),
-               (SELECT amr FROM sessions WHERE sessions.id = refresh_tokens.session_id)",
-        )
-        .bind(now)
-        .bind(presented.as_bytes().as_slice())
-        .fetch_all(writer.conn())
-        .await
-        .map_err(classify)?;
+        let claimed: Vec<(Uuid, Uuid, String)> = sqlx::query_as(ROTATE)
+            .bind(now)
+            .bind(presented.as_bytes().as_slice())
+            .fetch_all(writer.conn())
+            .await
+            .map_err(classify)?;
         let Some((session_id, user_id, amr)) = claimed.into_iter().next() else {
             writer.rollback().await?;
             return Ok(Rotation::Refused);
@@ -102,17 +114,11 @@ impl SessionRepository for SqliteSessions {
         &self,
         hash: &RefreshTokenHash,
     ) -> Result<Option<RefreshTokenState>, RepoError> {
-        let row: Option<RefreshTokenRow> = sqlx::query_as(
-            "SELECT t.session_id, s.user_id, t.expires_at, t.rotated_at,
-                    s.revoked_at IS NOT NULL AS session_revoked,
-                    s.expires_at AS session_expires_at, s.amr
-             FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-             WHERE t.token_hash = $1",
-        )
-        .bind(hash.as_bytes().as_slice())
-        .fetch_optional(&self.pools.read)
-        .await
-        .map_err(classify)?;
+        let row: Option<RefreshTokenRow> = sqlx::query_as(FIND_REFRESH_TOKEN)
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&self.pools.read)
+            .await
+            .map_err(classify)?;
         Ok(row.map(RefreshTokenState::from))
     }
 
