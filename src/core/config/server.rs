@@ -37,7 +37,7 @@ impl Default for ServerSettings {
             metrics_public: false,
             header_read_timeout_secs: 10,
             max_connections: 4096,
-            max_connections_per_client: 256,
+            max_connections_per_client: 1024,
         }
     }
 }
