@@ -27,7 +27,7 @@ use crate::api::middleware::{
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
 use crate::api::v1::endpoints::{
-    auth, avatars, email, events, export, health, jwks, mfa, sessions, users,
+    admin, auth, avatars, email, events, export, health, jwks, mfa, oauth, sessions, users,
 };
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
@@ -191,6 +191,10 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
     let credentials =
         auth::credential_router().merge(email::credential_router()).merge(mfa::credential_router());
     let credentials = per_ip(credentials, credential_quota)?;
+    // The token endpoint checks a client secret, so it gets the strict limit; introspection,
+    // which services may call on many of their requests, gets the general one.
+    let oauth = per_ip(oauth::token_router(), credential_quota)?
+        .merge(per_ip(oauth::introspection_router(), general_quota)?);
     let api_v1 = Router::new()
         .nest("/auth", credentials.merge(auth::router()).merge(email::router()))
         .nest("/users", users::router())
@@ -198,12 +202,14 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
         .nest("/users/me/verify-email", email::me_router())
         .nest("/users/me/export", export::router())
         .nest("/users/me/mfa", mfa::router())
+        .nest("/admin", admin::router())
         .merge(avatars::router(max_upload_bytes(settings)))
         .merge(events::router());
     let api_v1 = per_ip(api_v1, general_quota)?;
     let routes = Router::new()
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())
+        .nest("/oauth", oauth)
         .merge(jwks::router())
         .merge(Router::from(openapi::swagger_ui()).layer(docs_csp()))
         .with_state(state);

@@ -90,16 +90,23 @@ impl UserRepository for PgUsers {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError> {
+    async fn list(
+        &self,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, RepoError> {
         let rows: Vec<UserRow> = sqlx::query_as(
             "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
                     email_verified, pending_email, avatar_name, mfa_enabled
              FROM users
-             WHERE $1 IS NULL OR email ILIKE $1 ESCAPE '\\' OR full_name ILIKE $1 ESCAPE '\\'
-             ORDER BY created_at, id
-             LIMIT $2",
+             WHERE ($1::text IS NULL OR email ILIKE $1 ESCAPE '\\' OR full_name ILIKE $1 ESCAPE '\\')
+               AND ($2::uuid IS NULL OR id > $2)
+             ORDER BY id
+             LIMIT $3",
         )
         .bind(query.map(contains_pattern))
+        .bind(after.map(|id| id.as_uuid()))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
@@ -169,6 +176,7 @@ impl UserRepository for PgUsers {
                pending_email = coalesce($3, pending_email),
                password_hash = coalesce($4, password_hash),
                token_version = token_version + $5,
+               email_verified = coalesce($8, email_verified),
                updated_at = $6
              WHERE id = $7
              RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
@@ -181,6 +189,7 @@ impl UserRepository for PgUsers {
         .bind(i64::from(password.is_some()))
         .bind(now)
         .bind(id.as_uuid())
+        .bind(changes.email_verified)
         .fetch_all(writer.conn())
         .await
         .map_err(classify)?;
