@@ -19,7 +19,7 @@ use crate::services::{ClientError, ClientService};
 
 #[derive(Debug, Subcommand)]
 pub enum ClientsAction {
-    /// Register a service client and print its client_id and client_secret (shown only now).
+    /// Register a service client and print its `client_id` and `client_secret` (shown only now).
     Create {
         name: String,
         /// A scope the client may ask for; repeat for several.

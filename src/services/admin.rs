@@ -236,7 +236,7 @@ impl AdminService {
     async fn record(&self, kind: AuthEventKind, user: UserId, actor: &Actor) {
         match actor {
             Actor::Cli => {
-                self.audit.record(kind, Some(user), None, &ClientContext::default()).await
+                self.audit.record(kind, Some(user), None, &ClientContext::default()).await;
             }
             Actor::Client { id, context } => {
                 self.audit.record_for_client(kind, Some(user), *id, context).await;

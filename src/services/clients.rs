@@ -71,6 +71,7 @@ impl ClientService {
     }
 
     /// The registry with token issuance and verification (the server).
+    #[must_use]
     pub fn issuing(self, tokens: Arc<AccessTokens>, audit: Arc<AuditLog>) -> Self {
         Self { tokens: Some(tokens), audit: Some(audit), ..self }
     }

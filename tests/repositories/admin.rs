@@ -22,11 +22,18 @@ async fn list_returns_users_oldest_first_up_to_the_limit(t: TestDatabase) {
         inserted.push(users.insert(new_user(email)).await.expect("insert").id);
     }
 
-    let all: Vec<_> = users.list(None, None, 10).await.expect("list").into_iter().map(|u| u.id).collect();
-    let two: Vec<_> = users.list(None, None, 2).await.expect("list").into_iter().map(|u| u.id).collect();
+    let all: Vec<_> =
+        users.list(None, None, 10).await.expect("list").into_iter().map(|u| u.id).collect();
+    let two: Vec<_> =
+        users.list(None, None, 2).await.expect("list").into_iter().map(|u| u.id).collect();
 
-    let after: Vec<_> =
-        users.list(None, Some(inserted[0]), 10).await.expect("list").into_iter().map(|u| u.id).collect();
+    let after: Vec<_> = users
+        .list(None, Some(inserted[0]), 10)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
 
     assert_eq!(all, inserted);
     assert_eq!(two, inserted[..2]);

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use sqlx::PgPool;
 
 use super::Writer;
-use crate::domain::{AuthEvent, UserId};
+use crate::domain::{AuthEvent, AuthEventKind, UserId};
 use crate::repositories::errors::classify;
 use crate::repositories::rows::AuthEventRow;
 use crate::repositories::{AuditEntry, AuditQuery, AuditRepository, RepoError};
@@ -79,7 +79,7 @@ impl AuditRepository for PgAudit {
              LIMIT $4"
         ))
         .bind(query.user.map(|id| id.as_uuid()))
-        .bind(query.kind.map(|kind| kind.as_str()))
+        .bind(query.kind.map(AuthEventKind::as_str))
         .bind(query.before)
         .bind(i64::from(query.limit))
         .fetch_all(&self.pool)

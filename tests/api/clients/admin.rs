@@ -109,10 +109,10 @@ async fn a_cursor_pages_through_every_account_once_in_order(app: TestApp) {
 
     let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
     loop {
-        let mut path = "/api/v1/admin/users?query=paged&limit=100".to_owned();
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
+        let path = match &cursor {
+            Some(cursor) => format!("/api/v1/admin/users?query=paged&limit=100&cursor={cursor}"),
+            None => "/api/v1/admin/users?query=paged&limit=100".to_owned(),
+        };
         let page: Value =
             call(&app, Method::GET, &path, Some(&token)).await.json().await.expect("json");
         pages += 1;
