@@ -1,6 +1,8 @@
-//! The `warren` command line: serve (default), migrate, keys, check-config, users, health.
+//! The `warren` command line: serve (default), migrate, keys, check-config, users, clients,
+//! health.
 
 mod check_config;
+mod clients;
 mod health;
 mod users;
 
@@ -55,6 +57,15 @@ pub enum Command {
         #[command(subcommand)]
         action: users::UsersAction,
     },
+    /// Manage service clients, which get tokens for the admin API and introspection (exit 0
+    /// done, 1 no such client, 2 usage error).
+    Clients {
+        /// Print JSON instead of text, for scripts.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        action: clients::ClientsAction,
+    },
     /// Exit 0 when the configured address's /api/health/ready answers 200, else 1.
     Health,
     /// Print the OpenAPI 3.1 document, or write it to a file.
@@ -98,7 +109,10 @@ pub enum KeysAction {
 impl Cli {
     /// Whether the command's stdout is its answer (a table, JSON), so logs must go elsewhere.
     pub fn answers_on_stdout(&self) -> bool {
-        matches!(self.command, Some(Command::Users { .. } | Command::Health))
+        matches!(
+            self.command,
+            Some(Command::Users { .. } | Command::Clients { .. } | Command::Health)
+        )
     }
 
     pub async fn run(self, settings: Settings) -> anyhow::Result<()> {
@@ -130,6 +144,7 @@ impl Cli {
             }
             Command::CheckConfig { .. } => check_config::run(&settings).await,
             Command::Users { json, action } => users::run(&settings, action, json).await,
+            Command::Clients { json, action } => clients::run(&settings, action, json).await,
             Command::Health => health::run(&settings).await,
         }
     }

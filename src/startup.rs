@@ -27,7 +27,7 @@ use crate::api::middleware::{
 };
 use crate::api::rate_limit::{Quota, limit_per_ip, limit_shared};
 use crate::api::v1::endpoints::{
-    auth, avatars, email, events, export, health, jwks, mfa, sessions, users,
+    admin, auth, avatars, email, events, export, health, jwks, mfa, oauth, sessions, users,
 };
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
@@ -190,15 +190,21 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
     };
     let credentials =
         auth::credential_router().merge(email::credential_router()).merge(mfa::credential_router());
-    // One limit for all of them, shared by every instance on Postgres: a route joins it by
-    // being merged in above.
-    let credentials = if limits.enabled {
-        let budget = Duration::from_millis(settings.database.timeout_ms);
-        let shared = shared_rate_limits(&state.database, budget);
-        limit_shared(credentials, "credentials", credential_quota, Arc::clone(&trusted), shared)?
-    } else {
-        credentials
+    // One limit for the credential routes and the token endpoint (which checks a client
+    // secret), shared by every instance on Postgres: a route joins it by being limited here.
+    // Introspection, which services may call on many of their requests, gets the general one.
+    let budget = Duration::from_millis(settings.database.timeout_ms);
+    let shared = |router: Router<AppState>| {
+        if limits.enabled {
+            let store = shared_rate_limits(&state.database, budget);
+            limit_shared(router, "credentials", credential_quota, Arc::clone(&trusted), store)
+        } else {
+            Ok(router)
+        }
     };
+    let credentials = shared(credentials)?;
+    let oauth =
+        shared(oauth::token_router())?.merge(per_ip(oauth::introspection_router(), general_quota)?);
     let api_v1 = Router::new()
         .nest("/auth", credentials.merge(auth::router()).merge(email::router()))
         .nest("/users", users::router())
@@ -206,12 +212,14 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
         .nest("/users/me/verify-email", email::me_router())
         .nest("/users/me/export", export::router())
         .nest("/users/me/mfa", mfa::router())
+        .nest("/admin", admin::router())
         .merge(avatars::router(max_upload_bytes(settings)))
         .merge(events::router());
     let api_v1 = per_ip(api_v1, general_quota)?;
     let routes = Router::new()
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())
+        .nest("/oauth", oauth)
         .merge(jwks::router())
         .merge(Router::from(openapi::swagger_ui()).layer(docs_csp()))
         .with_state(state);

@@ -12,6 +12,3 @@ CREATE UNLOGGED TABLE rate_limits (
     allowed boolean NOT NULL,
     PRIMARY KEY (name, client)
 );
-
--- Operators' user list pages oldest first: without this index each page sorted every user.
-CREATE INDEX users_created_at_idx ON users (created_at, id);

@@ -1,1 +1,2 @@
-DROP INDEX users_created_at_idx;
+-- Nothing to undo: see the up migration.
+SELECT 1;

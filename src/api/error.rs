@@ -67,6 +67,10 @@ pub enum AppError {
     InvalidImage(&'static str),
     #[error("no such resource")]
     NotFound,
+    /// A token without the scope a request needs (a user token on the admin API, or a client
+    /// token not granted it): RFC 6750's `insufficient_scope`, naming the scope.
+    #[error("the access token lacks scope {}", .0.as_str())]
+    InsufficientScope(crate::domain::Scope),
     /// A WebSocket from a page whose origin is not in `cors.allowed_origins`.
     #[error("origin not allowed")]
     OriginNotAllowed,
@@ -98,6 +102,7 @@ impl AppError {
             Self::MfaNotEnabled => ProblemKind::MfaNotEnabled,
             Self::InvalidImage(_) => ProblemKind::InvalidImage,
             Self::NotFound => ProblemKind::NotFound,
+            Self::InsufficientScope(_) => ProblemKind::InsufficientScope,
             Self::OriginNotAllowed => ProblemKind::OriginNotAllowed,
             Self::RateLimited { .. } => ProblemKind::RateLimited,
             Self::Unavailable => ProblemKind::ServiceUnavailable,
@@ -124,6 +129,10 @@ impl AppError {
             Self::InvalidAccessToken => problem.with_detail(
                 "the access token is expired, revoked or invalid; refresh it or sign in again",
             ),
+            Self::InsufficientScope(scope) => problem.with_detail(format!(
+                "this request needs a service-client token with scope {}",
+                scope.as_str()
+            )),
             Self::InvalidImage(reason) => {
                 let detail = format!("{reason}; {}", problem.detail);
                 problem.with_detail(detail)
@@ -141,6 +150,13 @@ impl AppError {
             (ProblemHeader::None, _) => None,
             (ProblemHeader::Challenge, Self::InvalidAccessToken) => {
                 Some((header::WWW_AUTHENTICATE, HeaderValue::from_static(INVALID_TOKEN)))
+            }
+            (ProblemHeader::Challenge, Self::InsufficientScope(scope)) => {
+                let challenge =
+                    format!("Bearer error=\"insufficient_scope\", scope=\"{}\"", scope.as_str());
+                HeaderValue::from_str(&challenge)
+                    .ok()
+                    .map(|value| (header::WWW_AUTHENTICATE, value))
             }
             (ProblemHeader::Challenge, _) => {
                 Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))

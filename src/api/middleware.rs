@@ -62,7 +62,15 @@ pub async fn render_problems(request: Request, next: Next) -> Response<Body> {
     Response::from_parts(parts, Body::from(json))
 }
 
+/// Marks an error response whose format a standard fixes otherwise (OAuth 2.0's JSON errors,
+/// RFC 6749): it is passed through as it is, not rewritten as problem+json.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorFormat;
+
 fn is_unformatted_error(response: &Response<Body>) -> bool {
+    if response.extensions().get::<OwnErrorFormat>().is_some() {
+        return false;
+    }
     let status = response.status();
     let is_problem = response
         .headers()

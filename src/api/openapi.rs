@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::error::ProblemDocument;
 use super::v1::endpoints::{
-    auth, avatars, email, events, export, health, jwks, mfa, sessions, users,
+    admin, auth, avatars, email, events, export, health, jwks, mfa, oauth, sessions, users,
 };
 
 /// Where the document is served; Swagger UI at `/docs` reads it from here.
@@ -37,6 +37,9 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         events::open,
         health::health, health::ready,
         jwks::jwks,
+        oauth::token, oauth::introspect,
+        admin::list_users, admin::show_user, admin::update_user, admin::sign_out_user,
+        admin::delete_user, admin::audit,
     ),
     // Error responses refer to it by name (see `api::error::responses`).
     components(schemas(ProblemDocument)),
@@ -51,6 +54,8 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "events", description = "Live account events over a WebSocket"),
         (name = "health", description = "Liveness and readiness probes"),
         (name = "keys", description = "Public keys for verifying access tokens"),
+        (name = "oauth", description = "Service clients: client-credentials tokens and token introspection"),
+        (name = "admin", description = "Account administration for service clients (client tokens only)"),
     ),
 )]
 pub struct ApiDoc;
@@ -70,6 +75,18 @@ impl Modify for BearerSecurity {
                     .description(Some(
                         "Paste the access_token value from a signin or refresh response, \
                          without \"Bearer \" in front: it is added for you.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A service client's client_id and client_secret (`warren clients \
+                         create`); or send them as client_id and client_secret in the form.",
                     ))
                     .build(),
             ),

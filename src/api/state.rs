@@ -8,7 +8,8 @@ use crate::core::security::KeyRing;
 use crate::domain::PasswordPolicy;
 use crate::repositories::Database;
 use crate::services::{
-    AccountService, AvatarService, EmailService, Events, ExportService, MfaService, SessionService,
+    AccountService, AdminService, AvatarService, ClientService, EmailService, Events,
+    ExportService, MfaService, SessionService,
 };
 
 #[derive(Debug, Clone)]
@@ -24,6 +25,10 @@ pub struct AppState {
     /// `auth.refresh_cookie`: allowlisted browser origins get the refresh token as a cookie.
     pub refresh_cookie: bool,
     pub export: Arc<ExportService>,
+    /// Service clients: their tokens, introspection, and who calls the admin API.
+    pub clients: Arc<ClientService>,
+    /// Account administration, shared with `warren users …`.
+    pub admin: Arc<AdminService>,
     pub keys: Arc<KeyRing>,
     pub database: Database,
     pub password_policy: PasswordPolicy,

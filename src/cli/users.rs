@@ -15,11 +15,11 @@ use crate::core::clock::SystemClock;
 use crate::core::config::Settings;
 use crate::domain::User;
 use crate::preflight;
-use crate::services::{AccountRef, AdminError, AdminService, AuditLog, Publisher};
+use crate::services::{AccountRef, Actor, AdminError, AdminService, AuditLog, MAX_PAGE, Publisher};
 
 #[derive(Debug, Subcommand)]
 pub enum UsersAction {
-    /// List accounts, oldest first, optionally only those whose email or name contains TEXT.
+    /// List accounts, oldest first (in id order), optionally only those whose email or name contains TEXT.
     List {
         #[arg(long, value_name = "TEXT")]
         query: Option<String>,
@@ -51,7 +51,7 @@ pub async fn run(settings: &Settings, action: UsersAction, as_json: bool) -> any
     let database = preflight::connect_database(settings).await?;
     let repositories = database.repositories().clone();
     let clock = Arc::new(SystemClock);
-    let audit = AuditLog::new(repositories.audit, clock.clone());
+    let audit = Arc::new(AuditLog::new(repositories.audit, clock.clone()));
     let events = Publisher::new(database.event_channel());
     let admin = AdminService::new(repositories.users, repositories.sessions, audit, events, clock);
     let outcome = act(&admin, action, as_json).await;
@@ -66,24 +66,27 @@ pub async fn run(settings: &Settings, action: UsersAction, as_json: bool) -> any
 async fn act(admin: &AdminService, action: UsersAction, as_json: bool) -> Result<(), AdminError> {
     let (user, message) = match action {
         UsersAction::List { query, limit } => {
-            let users = admin.list(query.as_deref(), limit).await?;
+            let users = list(admin, query.as_deref(), limit).await?;
             print_list(&users, as_json);
             return Ok(());
         }
         UsersAction::Show { account } => (admin.find(&AccountRef::parse(&account)?).await?, None),
-        UsersAction::Deactivate { account } => {
-            (admin.set_active(&AccountRef::parse(&account)?, false).await?, Some("deactivated"))
-        }
-        UsersAction::Activate { account } => {
-            (admin.set_active(&AccountRef::parse(&account)?, true).await?, Some("activated"))
-        }
+        UsersAction::Deactivate { account } => (
+            admin.set_active(&AccountRef::parse(&account)?, false, &Actor::Cli).await?,
+            Some("deactivated"),
+        ),
+        UsersAction::Activate { account } => (
+            admin.set_active(&AccountRef::parse(&account)?, true, &Actor::Cli).await?,
+            Some("activated"),
+        ),
         UsersAction::SignOut { account } => {
-            let (user, revoked) = admin.sign_out(&AccountRef::parse(&account)?).await?;
+            let (user, revoked) =
+                admin.sign_out(&AccountRef::parse(&account)?, &Actor::Cli).await?;
             print_outcome(&user, &format!("signed out ({revoked} sessions revoked)"), as_json);
             return Ok(());
         }
         UsersAction::Delete { account, .. } => {
-            (admin.delete(&AccountRef::parse(&account)?).await?, Some("deleted"))
+            (admin.delete(&AccountRef::parse(&account)?, &Actor::Cli).await?, Some("deleted"))
         }
     };
     match message {
@@ -91,6 +94,29 @@ async fn act(admin: &AdminService, action: UsersAction, as_json: bool) -> Result
         None => print_user(&user, as_json),
     }
     Ok(())
+}
+
+/// Up to `limit` accounts, fetched page by page through the same paged call the admin API
+/// makes, so both list accounts alike.
+async fn list(
+    admin: &AdminService,
+    query: Option<&str>,
+    limit: u32,
+) -> Result<Vec<User>, AdminError> {
+    let mut users: Vec<User> = Vec::new();
+    let mut after = None;
+    loop {
+        let wanted = limit.saturating_sub(u32::try_from(users.len()).unwrap_or(u32::MAX));
+        if wanted == 0 {
+            return Ok(users);
+        }
+        let page = admin.list(query, after, wanted.min(MAX_PAGE), &Actor::Cli).await?;
+        users.extend(page.users);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(users),
+        }
+    }
 }
 
 fn print_list(users: &[User], as_json: bool) {

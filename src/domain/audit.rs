@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::{SessionId, UserId};
+use super::{ClientId, SessionId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthEventKind {
@@ -39,10 +39,20 @@ pub enum AuthEventKind {
     MfaDisabled,
     MfaRecoveryCodeUsed,
     MfaRecoveryCodesRegenerated,
+    /// The `admin_` kinds are actions of a service client through the admin API; the event's
+    /// `client_id` names it. A read (one account, a page of accounts or of the audit trail).
+    AdminRead,
+    AdminUpdated,
+    AdminDeactivated,
+    AdminActivated,
+    AdminSignedOut,
+    AdminDeleted,
+    /// A service client was given an access token.
+    ClientTokenIssued,
 }
 
 impl AuthEventKind {
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 34] = [
         Self::Signup,
         Self::SigninSuccess,
         Self::SigninFailure,
@@ -70,6 +80,13 @@ impl AuthEventKind {
         Self::MfaDisabled,
         Self::MfaRecoveryCodeUsed,
         Self::MfaRecoveryCodesRegenerated,
+        Self::AdminRead,
+        Self::AdminUpdated,
+        Self::AdminDeactivated,
+        Self::AdminActivated,
+        Self::AdminSignedOut,
+        Self::AdminDeleted,
+        Self::ClientTokenIssued,
     ];
 
     /// The kind whose [`Self::as_str`] is `name`.
@@ -106,6 +123,13 @@ impl AuthEventKind {
             Self::MfaDisabled => "mfa_disabled",
             Self::MfaRecoveryCodeUsed => "mfa_recovery_code_used",
             Self::MfaRecoveryCodesRegenerated => "mfa_recovery_codes_regenerated",
+            Self::AdminRead => "admin_read",
+            Self::AdminUpdated => "admin_updated",
+            Self::AdminDeactivated => "admin_deactivated",
+            Self::AdminActivated => "admin_activated",
+            Self::AdminSignedOut => "admin_signed_out",
+            Self::AdminDeleted => "admin_deleted",
+            Self::ClientTokenIssued => "client_token_issued",
         }
     }
 }
@@ -119,6 +143,8 @@ pub struct AuthEvent {
     pub ip: Option<String>,
     pub request_id: Option<String>,
     pub occurred_at: OffsetDateTime,
+    /// The service client that acted, for events caused through the admin API.
+    pub client_id: Option<ClientId>,
 }
 
 #[cfg(test)]

@@ -43,6 +43,10 @@ uuid_id!(
     /// Identifies one signed-in session (one device or browser).
     SessionId
 );
+uuid_id!(
+    /// Identifies a service client (OAuth 2.0 client credentials): its `client_id`.
+    ClientId
+);
 
 #[cfg(test)]
 mod tests {

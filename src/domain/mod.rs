@@ -3,6 +3,7 @@
 
 mod audit;
 mod backoff;
+mod client;
 mod email;
 mod full_name;
 mod ids;
@@ -15,9 +16,10 @@ mod validation;
 
 pub use audit::{AuthEvent, AuthEventKind};
 pub use backoff::BackoffPolicy;
+pub use client::{ClientName, Scope, Scopes, ServiceClient};
 pub use email::{EmailAddress, EmailError};
 pub use full_name::{FullName, FullNameError};
-pub use ids::{SessionId, UserId};
+pub use ids::{ClientId, SessionId, UserId};
 pub use mail::{ClaimedMail, LinkPurpose, LinkTokenHash, NewLink, OutgoingMail};
 pub use mfa::{Amr, RECOVERY_CODE_LEN, RecoveryCode, SecondFactor, SecretHash};
 pub use password::{CandidatePassword, Password, PasswordError, PasswordPolicy, StoredHash};

@@ -11,15 +11,15 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AuditRepository, AvatarRepository, Credentials, EmailRepository, LinkUse, MfaChange,
-    MfaRepository, MfaStatus, NewAvatar, NewChallenge, NewRefreshToken, NewSession, NewUserRecord,
-    PasswordReset, RefreshTokenState, RepoError, Reservation, Rotation, SessionLiveness,
-    SessionRepository, StoredAvatar, ThrottleRepository, TotpEnrolment, UserChanges,
-    UserRepository,
+    AuditEntry, AuditQuery, AuditRepository, AvatarRepository, ClientRepository, Credentials,
+    EmailRepository, LinkUse, MfaChange, MfaRepository, MfaStatus, NewAvatar, NewChallenge,
+    NewRefreshToken, NewSession, NewUserRecord, PasswordReset, RefreshTokenState, RepoError,
+    Reservation, Rotation, SessionLiveness, SessionRepository, StoredAvatar, ThrottleRepository,
+    TotpEnrolment, UserChanges, UserRepository,
 };
 use crate::domain::{
-    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, OutgoingMail,
-    RefreshTokenHash, SecretHash, Session, SessionId, StoredHash, User, UserId,
+    AuthEvent, BackoffPolicy, ClaimedMail, ClientId, EmailAddress, LinkTokenHash, OutgoingMail,
+    RefreshTokenHash, SecretHash, ServiceClient, Session, SessionId, StoredHash, User, UserId,
 };
 
 /// A repository whose every call must finish within `budget`.
@@ -56,8 +56,13 @@ impl UserRepository for Budgeted<dyn UserRepository> {
         self.run(self.inner.find_by_email(email)).await
     }
 
-    async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError> {
-        self.run(self.inner.list(query, limit)).await
+    async fn list(
+        &self,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, RepoError> {
+        self.run(self.inner.list(query, after, limit)).await
     }
 
     async fn find_with_session(
@@ -157,6 +162,33 @@ impl AuditRepository for Budgeted<dyn AuditRepository> {
 
     async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, RepoError> {
         self.run(self.inner.for_user(user)).await
+    }
+
+    async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, RepoError> {
+        self.run(self.inner.list(query)).await
+    }
+}
+
+#[async_trait]
+impl ClientRepository for Budgeted<dyn ClientRepository> {
+    async fn insert(
+        &self,
+        client: &ServiceClient,
+        secret_hash: &SecretHash,
+    ) -> Result<(), RepoError> {
+        self.run(self.inner.insert(client, secret_hash)).await
+    }
+
+    async fn find(&self, id: ClientId) -> Result<Option<(ServiceClient, SecretHash)>, RepoError> {
+        self.run(self.inner.find(id)).await
+    }
+
+    async fn list(&self) -> Result<Vec<ServiceClient>, RepoError> {
+        self.run(self.inner.list()).await
+    }
+
+    async fn delete(&self, id: ClientId) -> Result<bool, RepoError> {
+        self.run(self.inner.delete(id)).await
     }
 }
 

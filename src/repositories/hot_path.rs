@@ -41,7 +41,7 @@ pub fn hot_path_statements(backend: &str) -> Vec<HotStatement> {
             hot("signin credentials by email", pg::CREDENTIALS_BY_EMAIL, &[Text]),
             hot("refresh token lookup", pg::FIND_REFRESH_TOKEN, &[Bytes]),
             hot("refresh token rotation", pg::ROTATE, &[Time, Bytes]),
-            hot("users list page", pg::LIST, &[NullText, Int]),
+            hot("users list page", pg::LIST, &[NullText, Uuid, Int]),
             hot("shared rate limit", pg::ACQUIRE, &[Text, Text, Int, Int]),
         ]
     } else {
@@ -50,7 +50,7 @@ pub fn hot_path_statements(backend: &str) -> Vec<HotStatement> {
             hot("signin credentials by email", sqlite::CREDENTIALS_BY_EMAIL, &[Text]),
             hot("refresh token lookup", sqlite::FIND_REFRESH_TOKEN, &[Bytes]),
             hot("refresh token rotation", sqlite::ROTATE, &[Time, Bytes]),
-            hot("users list page", sqlite::LIST, &[NullText, Int]),
+            hot("users list page", sqlite::LIST, &[NullText, Uuid, Int]),
         ]
     }
 }

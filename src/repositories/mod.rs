@@ -27,8 +27,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuthEvent, BackoffPolicy, ClaimedMail, EmailAddress, LinkTokenHash, OutgoingMail,
-    RefreshTokenHash, SecretHash, Session, SessionId, StoredHash, User, UserId,
+    AuthEvent, AuthEventKind, BackoffPolicy, ClaimedMail, ClientId, EmailAddress, LinkTokenHash,
+    OutgoingMail, RefreshTokenHash, SecretHash, ServiceClient, Session, SessionId, StoredHash,
+    User, UserId,
 };
 
 pub use database::{Backend, Database, MigrationStatus, NotReady, Repositories};
@@ -66,9 +67,15 @@ pub trait UserRepository: Send + Sync + std::fmt::Debug {
     async fn insert(&self, user: NewUserRecord) -> Result<User, RepoError>;
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
     async fn find_by_email(&self, email: &EmailAddress) -> Result<Option<User>, RepoError>;
-    /// Up to `limit` users, oldest first, whose email or name contains `query` (any case);
-    /// every user when `query` is `None`. For operators (`warren users list`).
-    async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError>;
+    /// Up to `limit` users with ids greater than `after`, in id order (ids are UUID v7, so
+    /// oldest first), whose email or name contains `query` (any case); every user when `query`
+    /// is `None`. Paged by id, never by offset, so a page costs the same wherever it starts.
+    async fn list(
+        &self,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, RepoError>;
     /// The user together with the state of one of their sessions; `None` when either is gone.
     async fn find_with_session(
         &self,
@@ -159,6 +166,41 @@ pub trait AuditRepository: Send + Sync + std::fmt::Debug {
     async fn record(&self, event: &AuthEvent) -> Result<(), RepoError>;
     /// Every event of one user, oldest first.
     async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, RepoError>;
+    /// Up to `query.limit` events matching the query, newest first (for the admin API).
+    async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, RepoError>;
+}
+
+/// A page of the audit trail: events of one user and/or kind, older than the event `before`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub user: Option<UserId>,
+    pub kind: Option<AuthEventKind>,
+    /// An event id (UUID v7, so ids order events in time): only older events are listed.
+    pub before: Option<uuid::Uuid>,
+    pub limit: u32,
+}
+
+/// A stored event with its id, which pages the trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: uuid::Uuid,
+    pub event: AuthEvent,
+}
+
+/// Service clients (OAuth 2.0 client credentials). The secret is stored as a keyed hash only.
+#[async_trait]
+pub trait ClientRepository: Send + Sync + std::fmt::Debug {
+    async fn insert(
+        &self,
+        client: &ServiceClient,
+        secret_hash: &SecretHash,
+    ) -> Result<(), RepoError>;
+    /// The client with its secret's stored hash.
+    async fn find(&self, id: ClientId) -> Result<Option<(ServiceClient, SecretHash)>, RepoError>;
+    /// Every client, oldest first.
+    async fn list(&self) -> Result<Vec<ServiceClient>, RepoError>;
+    /// `false` when there was no such client.
+    async fn delete(&self, id: ClientId) -> Result<bool, RepoError>;
 }
 
 /// The per-email backoff on password checks (signin and re-authentication). An attempt is

@@ -57,6 +57,8 @@ pub struct UserChanges {
     /// A link and its message, stored in the same transaction (an email change's
     /// confirmation); the link is stored only if the resend interval lets its message go.
     pub link: Option<LinkUse>,
+    /// Marks the current address verified or not (operators and the admin API only).
+    pub email_verified: Option<bool>,
 }
 
 /// A new password: the hash replaces the old one, the token version is bumped so older access

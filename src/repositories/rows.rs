@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{Credentials, RefreshTokenState, RepoError, SessionLiveness};
 use crate::domain::{
-    Amr, AuthEvent, AuthEventKind, ClaimedMail, EmailAddress, FullName, Session, SessionId,
-    StoredHash, User, UserId,
+    Amr, AuthEvent, AuthEventKind, ClaimedMail, ClientId, ClientName, EmailAddress, FullName,
+    Scopes, SecretHash, ServiceClient, Session, SessionId, StoredHash, User, UserId,
 };
 
 /// The columns of `users` as both backends return them.
@@ -109,6 +109,7 @@ pub(super) struct AuthEventRow {
     ip: Option<String>,
     request_id: Option<String>,
     occurred_at: OffsetDateTime,
+    client_id: Option<Uuid>,
 }
 
 impl TryFrom<AuthEventRow> for AuthEvent {
@@ -124,6 +125,7 @@ impl TryFrom<AuthEventRow> for AuthEvent {
             ip: row.ip,
             request_id: row.request_id,
             occurred_at: row.occurred_at,
+            client_id: row.client_id.map(ClientId::from_uuid),
         })
     }
 }
@@ -214,4 +216,32 @@ impl From<ClaimedRow> for ClaimedMail {
 pub(super) struct SpentLinkRow {
     pub(super) user_id: Uuid,
     pub(super) email: String,
+}
+
+/// The columns of `service_clients`.
+#[derive(sqlx::FromRow)]
+pub(super) struct ClientRow {
+    id: Uuid,
+    name: String,
+    secret_hash: Vec<u8>,
+    scopes: String,
+    created_at: OffsetDateTime,
+}
+
+impl ClientRow {
+    pub(super) fn into_parts(self) -> Result<(ServiceClient, SecretHash), RepoError> {
+        let corrupt =
+            |what: &str| RepoError::Corrupt(format!("service client {}: {what}", self.id));
+        let name = ClientName::parse(&self.name).map_err(|_| corrupt("name"))?;
+        let scopes = Scopes::parse(&self.scopes).map_err(|_| corrupt("scopes"))?;
+        let hash: [u8; 32] =
+            self.secret_hash.as_slice().try_into().map_err(|_| corrupt("secret hash"))?;
+        let client = ServiceClient {
+            id: ClientId::from_uuid(self.id),
+            name,
+            scopes,
+            created_at: self.created_at,
+        };
+        Ok((client, SecretHash::from_bytes(hash)))
+    }
 }

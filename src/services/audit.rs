@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::ClientContext;
 use crate::core::clock::Clock;
-use crate::domain::{AuthEvent, AuthEventKind, SessionId, UserId};
-use crate::repositories::{AuditRepository, RepoError};
+use crate::domain::{AuthEvent, AuthEventKind, ClientId, SessionId, UserId};
+use crate::repositories::{AuditEntry, AuditQuery, AuditRepository, RepoError};
 
 #[derive(Debug)]
 pub struct AuditLog {
@@ -28,6 +28,28 @@ impl AuditLog {
         session: Option<SessionId>,
         client: &ClientContext,
     ) {
+        self.record_event(kind, user, session, None, client).await;
+    }
+
+    /// Records an action of the service client `actor` (the admin API, token issuance).
+    pub async fn record_for_client(
+        &self,
+        kind: AuthEventKind,
+        user: Option<UserId>,
+        actor: ClientId,
+        client: &ClientContext,
+    ) {
+        self.record_event(kind, user, None, Some(actor), client).await;
+    }
+
+    async fn record_event(
+        &self,
+        kind: AuthEventKind,
+        user: Option<UserId>,
+        session: Option<SessionId>,
+        actor: Option<ClientId>,
+        client: &ClientContext,
+    ) {
         let event = AuthEvent {
             kind,
             user_id: user,
@@ -35,11 +57,13 @@ impl AuditLog {
             ip: client.ip.map(|ip| ip.to_string()),
             request_id: client.request_id.clone(),
             occurred_at: self.clock.now(),
+            client_id: actor,
         };
         tracing::info!(
             audit = kind.as_str(),
             user_id = user.map(|id| id.to_string()).as_deref(),
             session_id = session.map(|id| id.to_string()).as_deref(),
+            client_id = actor.map(|id| id.to_string()).as_deref(),
             ip = event.ip.as_deref(),
             "auth event"
         );
@@ -51,5 +75,9 @@ impl AuditLog {
 
     pub async fn for_user(&self, user: UserId) -> Result<Vec<AuthEvent>, RepoError> {
         self.events.for_user(user).await
+    }
+
+    pub async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, RepoError> {
+        self.events.list(query).await
     }
 }

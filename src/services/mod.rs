@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod avatars;
 mod caller;
+mod clients;
 mod email;
 mod error;
 mod events;
@@ -16,10 +17,13 @@ mod throttle;
 
 pub use crate::repositories::MfaStatus;
 pub use accounts::{AccountService, CredentialsChange, NewAccount, ProfileUpdate, SignInOutcome};
-pub use admin::{AccountRef, AdminError, AdminService};
+pub use admin::{
+    AccountRef, Actor, AdminError, AdminService, AdminUpdate, AuditPage, MAX_PAGE, UserPage,
+};
 pub use audit::AuditLog;
 pub use avatars::{AvatarError, AvatarService, ImagePool, InvalidImage, ProcessedImage, process};
 pub use caller::{Authenticated, ClientContext};
+pub use clients::{ClientCaller, ClientError, ClientService, ClientToken, Introspection};
 pub use email::{Dispatcher, EmailError, EmailService, MailTransport};
 pub use error::AccountError;
 pub use events::{AccountEvent, Events, Publisher, Signal, Subscription, TooManySockets};

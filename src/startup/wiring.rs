@@ -12,8 +12,8 @@ use crate::core::security::{AccessTokens, KeyRing, PasswordHasher, RefreshTokens
 use crate::domain::BackoffPolicy;
 use crate::repositories::Database;
 use crate::services::{
-    AccountService, AuditLog, AvatarService, EmailService, Events, ExportService, ImagePool,
-    LoginThrottle, MfaService, SessionPolicy, SessionService,
+    AccountService, AdminService, AuditLog, AvatarService, ClientService, EmailService, Events,
+    ExportService, ImagePool, LoginThrottle, MfaService, Publisher, SessionPolicy, SessionService,
 };
 
 // Every service is wired here, in one readable list; splitting it would scatter the wiring.
@@ -30,11 +30,25 @@ pub(super) fn build_state(
         PasswordHasher::new(password_params, cores).context("initialise password hashing")?;
     let auth = &settings.auth;
     let (tokens, refresh) = token_issuers(&keys, auth);
+    let mfa_key = SecretBox::load(settings).context("load the MFA encryption key")?;
+    let clients = ClientService::registry(
+        database.repositories().clients.clone(),
+        mfa_key.client_secrets(),
+        Arc::clone(&clock),
+    );
     let repositories = database.repositories().clone();
     let audit = Arc::new(AuditLog::new(repositories.audit, Arc::clone(&clock)));
     let users = repositories.users;
     let max_sockets = usize::try_from(settings.events.max_sockets_per_user).unwrap_or(1);
     let events = Events::start(database.event_channel(), Arc::clone(&users), max_sockets);
+    let clients = Arc::new(clients.issuing(Arc::clone(&tokens), Arc::clone(&audit)));
+    let admin = Arc::new(AdminService::new(
+        Arc::clone(&users),
+        Arc::clone(&repositories.sessions),
+        Arc::clone(&audit),
+        Publisher::new(database.event_channel()),
+        Arc::clone(&clock),
+    ));
     let sessions = Arc::new(SessionService::new(
         repositories.sessions,
         Arc::clone(&users),
@@ -64,7 +78,7 @@ pub(super) fn build_state(
     let mfa = Arc::new(MfaService::new(
         repositories.mfa,
         Arc::clone(&users),
-        SecretBox::load(settings).context("load the MFA encryption key")?,
+        mfa_key,
         settings.mfa.issuer.clone(),
         LoginThrottle::new(Arc::clone(&repositories.throttles), BackoffPolicy::default()),
         Arc::clone(&email),
@@ -95,6 +109,8 @@ pub(super) fn build_state(
         allowed_origins: settings.cors.allowed_origins.clone().into(),
         refresh_cookie: auth.refresh_cookie,
         export,
+        clients,
+        admin,
         keys,
         database,
         password_policy: settings.password_policy(),

@@ -12,7 +12,7 @@ use crate::live::{close_code_within, next_frame, open};
 
 /// Runs `warren args…` on `app`'s database and address, off the test's runtime thread (the
 /// server shares it).
-async fn warren(app: &TestApp, args: &[&str]) -> Output {
+pub(crate) async fn warren(app: &TestApp, args: &[&str]) -> Output {
     let port = app.address.rsplit(':').next().expect("address has a port").to_owned();
     let database_url = app.settings.database_url();
     let data_dir = app.settings.data_dir.clone();
@@ -32,7 +32,7 @@ async fn warren(app: &TestApp, args: &[&str]) -> Output {
     .expect("warren finished")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -41,7 +41,7 @@ fn stderr(output: &Output) -> String {
 }
 
 /// Runs a command that must exit 0 and returns its stdout.
-async fn succeeds(app: &TestApp, args: &[&str]) -> String {
+pub(crate) async fn succeeds(app: &TestApp, args: &[&str]) -> String {
     let output = warren(app, args).await;
     assert_eq!(output.status.code(), Some(0), "{args:?}: {}{}", stdout(&output), stderr(&output));
     stdout(&output)

@@ -12,6 +12,7 @@ mod admin_cli;
 mod audit;
 mod auth;
 mod avatars;
+mod clients;
 mod connections;
 mod consumer;
 mod durability;

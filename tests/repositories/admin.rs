@@ -22,11 +22,22 @@ async fn list_returns_users_oldest_first_up_to_the_limit(t: TestDatabase) {
         inserted.push(users.insert(new_user(email)).await.expect("insert").id);
     }
 
-    let all: Vec<_> = users.list(None, 10).await.expect("list").into_iter().map(|u| u.id).collect();
-    let two: Vec<_> = users.list(None, 2).await.expect("list").into_iter().map(|u| u.id).collect();
+    let all: Vec<_> =
+        users.list(None, None, 10).await.expect("list").into_iter().map(|u| u.id).collect();
+    let two: Vec<_> =
+        users.list(None, None, 2).await.expect("list").into_iter().map(|u| u.id).collect();
+
+    let after: Vec<_> = users
+        .list(None, Some(inserted[0]), 10)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
 
     assert_eq!(all, inserted);
     assert_eq!(two, inserted[..2]);
+    assert_eq!(after, inserted[1..], "a cursor continues after the id it names");
 }
 contract!(list_returns_users_oldest_first_up_to_the_limit);
 
@@ -40,10 +51,10 @@ async fn list_filters_by_email_or_name_in_any_case_and_takes_wildcards_literally
 
     let emails =
         |found: Vec<warren::domain::User>| found.into_iter().map(|u| u.id).collect::<Vec<_>>();
-    assert_eq!(emails(users.list(Some("LOVELACE"), 10).await.expect("list")), vec![ada]);
-    assert_eq!(emails(users.list(Some("ADA@"), 10).await.expect("list")), vec![ada]);
+    assert_eq!(emails(users.list(Some("LOVELACE"), None, 10).await.expect("list")), vec![ada]);
+    assert_eq!(emails(users.list(Some("ADA@"), None, 10).await.expect("list")), vec![ada]);
     // `_` would match any character as a LIKE wildcard; here it is only an underscore.
-    assert_eq!(emails(users.list(Some("grace_"), 10).await.expect("list")), vec![grace]);
-    assert!(users.list(Some("%"), 10).await.expect("list").is_empty());
+    assert_eq!(emails(users.list(Some("grace_"), None, 10).await.expect("list")), vec![grace]);
+    assert!(users.list(Some("%"), None, 10).await.expect("list").is_empty());
 }
 contract!(list_filters_by_email_or_name_in_any_case_and_takes_wildcards_literally);

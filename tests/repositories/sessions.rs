@@ -151,6 +151,7 @@ async fn audit_events_are_listed_per_user_oldest_first(t: TestDatabase) {
         ip: Some("192.0.2.1".to_owned()),
         request_id: Some("req-1".to_owned()),
         occurred_at: OffsetDateTime::now_utc(),
+        client_id: None,
     };
 
     audit.record(&event(AuthEventKind::Signup)).await.expect("record");

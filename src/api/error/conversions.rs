@@ -5,7 +5,8 @@ use super::AppError;
 use crate::domain::ValidationErrors;
 use crate::repositories::RepoError;
 use crate::services::{
-    AccountError, AvatarError, EmailError, ExportError, SessionError, TooManySockets,
+    AccountError, AdminError, AvatarError, ClientError, EmailError, ExportError, SessionError,
+    TooManySockets,
 };
 
 impl From<ValidationErrors> for AppError {
@@ -91,5 +92,37 @@ impl From<TooManySockets> for AppError {
     fn from(_: TooManySockets) -> Self {
         // A socket closing frees a place at once; a client should not hammer meanwhile.
         Self::RateLimited { retry_after_secs: 5 }
+    }
+}
+
+impl From<AdminError> for AppError {
+    fn from(error: AdminError) -> Self {
+        match error {
+            AdminError::BadTarget(_) | AdminError::NotFound(_) => Self::NotFound,
+            AdminError::Storage(cause) => storage(cause),
+        }
+    }
+}
+
+/// Client failures the OAuth endpoints do not answer in their own format.
+impl From<ClientError> for AppError {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::InvalidClient => Self::InvalidAccessToken,
+            ClientError::NotFound(_) => Self::NotFound,
+            ClientError::Storage(cause) => storage(cause),
+            other @ (ClientError::InvalidScope
+            | ClientError::Random(_)
+            | ClientError::Signing(_)) => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// A storage failure: 503 when retrying may help, else 500.
+fn storage(cause: RepoError) -> AppError {
+    if cause.is_transient() {
+        unavailable(cause)
+    } else {
+        AppError::Internal(anyhow::Error::new(cause).context("storage"))
     }
 }

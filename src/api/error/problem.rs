@@ -48,6 +48,7 @@ pub enum ProblemKind {
     InvalidRefreshToken,
     ReauthenticationFailed,
     EmailNotVerified,
+    InsufficientScope,
     InvalidMfaCode,
     InvalidMfaToken,
     OriginNotAllowed,
@@ -100,7 +101,7 @@ impl ProblemKind {
     /// Every kind, in declaration order: for what lists the whole table (the error table in
     /// docs/api.md is checked against it). A kind left out fails the assertion below, unless it
     /// was added last; add new kinds in status order, as the enum is.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::BadRequest,
         Self::MalformedJson,
         Self::InvalidToken,
@@ -109,6 +110,7 @@ impl ProblemKind {
         Self::InvalidRefreshToken,
         Self::ReauthenticationFailed,
         Self::EmailNotVerified,
+        Self::InsufficientScope,
         Self::InvalidMfaCode,
         Self::InvalidMfaToken,
         Self::OriginNotAllowed,
@@ -150,6 +152,9 @@ impl ProblemKind {
                 "Reauthentication failed", "current_password is incorrect", None),
             Self::EmailNotVerified => row(S::FORBIDDEN, "email_not_verified", "Email not verified",
                 "confirm your email address through the link sent to it, then sign in", None),
+            Self::InsufficientScope => row(S::FORBIDDEN, "insufficient_scope",
+                "Insufficient scope", "the access token lacks the scope this request needs; the \
+                admin API takes service-client tokens only", Challenge),
             Self::InvalidMfaCode => row(S::UNAUTHORIZED, "invalid_mfa_code",
                 "Invalid two-factor code", "the code is wrong, already used or malformed; use a \
                 current code from the authenticator app or an unused recovery code", Challenge),

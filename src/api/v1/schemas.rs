@@ -152,7 +152,7 @@ pub struct DeleteMeRequest {
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
 #[allow(clippy::option_option)]
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

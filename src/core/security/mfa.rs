@@ -26,6 +26,8 @@ const NONCE_BYTES: usize = 24;
 const CONTEXT: &[u8] = b"warren mfa totp secret v1";
 /// Derives the recovery codes' hashing key from the MFA key, so neither key opens the other.
 const RECOVERY_KEY_INFO: &[u8] = b"warren mfa recovery code hash v2";
+/// Derives the service clients' secret-hashing key from the same key, independent of the others.
+const CLIENT_SECRET_KEY_INFO: &[u8] = b"warren service client secret hash v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MfaKeyError {
@@ -52,6 +54,8 @@ pub struct SecretBox {
     cipher: XChaCha20Poly1305,
     /// HMAC key for recovery codes: a database dump alone does not let anyone test guesses.
     recovery_key: Zeroizing<[u8; 32]>,
+    /// HMAC key for service clients' secrets (see [`super::ClientSecrets`]).
+    client_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -66,7 +70,11 @@ impl SecretBox {
         Hkdf::<Sha256>::new(None, key)
             .expand(RECOVERY_KEY_INFO, recovery_key.as_mut())
             .expect("32 bytes is a valid HKDF-SHA256 output length");
-        Self { cipher: XChaCha20Poly1305::new(&Key::from(*key)), recovery_key }
+        let mut client_key = Zeroizing::new([0u8; 32]);
+        Hkdf::<Sha256>::new(None, key)
+            .expand(CLIENT_SECRET_KEY_INFO, client_key.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Self { cipher: XChaCha20Poly1305::new(&Key::from(*key)), recovery_key, client_key }
     }
 
     /// What a recovery code of `user` is stored (and looked up) as: HMAC-SHA256 under a key
@@ -81,6 +89,12 @@ impl SecretBox {
         mac.update(user.as_uuid().as_bytes());
         mac.update(code.as_str().as_bytes());
         SecretHash::from_bytes(mac.finalize().into_bytes().into())
+    }
+
+    /// The hasher of service clients' secrets, keyed from this key: secrets keep working as
+    /// long as the MFA key stays (a signing-key rotation does not touch them).
+    pub fn client_secrets(&self) -> super::ClientSecrets {
+        super::ClientSecrets::new(self.client_key.clone())
     }
 
     /// The configured key; in development with none configured, the key in

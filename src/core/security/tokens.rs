@@ -249,5 +249,8 @@ fn check_times(claims: &AccessTokenClaims, now: i64, max_lifetime: i64) -> Resul
     Ok(())
 }
 
+mod client;
+pub use client::ClientTokenClaims;
+
 #[cfg(test)]
 mod tests;

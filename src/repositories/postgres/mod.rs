@@ -4,6 +4,7 @@
 mod audit;
 mod authentication;
 mod avatars;
+mod clients;
 mod email;
 mod mfa;
 mod notify;
@@ -20,6 +21,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 pub use audit::PgAudit;
 pub use avatars::PgAvatars;
+pub use clients::PgClients;
 pub use email::PgEmail;
 pub use mfa::PgMfa;
 pub use notify::PgEventChannel;

@@ -17,14 +17,16 @@ use crate::repositories::{
     contains_pattern,
 };
 
-/// Operators' user list, oldest first (the `(created_at, id)` index when there is no query).
+/// Operators' user list: a page after the cursor, in id order (UUID v7, so oldest first; the
+/// primary key serves it).
 pub(crate) const LIST: &str =
     "SELECT id, email, full_name, is_active, token_version, created_at, updated_at,
                     email_verified, pending_email, avatar_name, mfa_enabled
              FROM users
-             WHERE $1 IS NULL OR email ILIKE $1 ESCAPE '\\' OR full_name ILIKE $1 ESCAPE '\\'
-             ORDER BY created_at, id
-             LIMIT $2";
+             WHERE ($1 IS NULL OR email ILIKE $1 ESCAPE '\\' OR full_name ILIKE $1 ESCAPE '\\')
+               AND ($2 IS NULL OR id > $2)
+             ORDER BY id
+             LIMIT $3";
 
 /// Signin: a user and their password hash by canonical email (the unique email index).
 pub(crate) const CREDENTIALS_BY_EMAIL: &str =
@@ -106,9 +108,15 @@ impl UserRepository for PgUsers {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list(&self, query: Option<&str>, limit: u32) -> Result<Vec<User>, RepoError> {
+    async fn list(
+        &self,
+        query: Option<&str>,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>, RepoError> {
         let rows: Vec<UserRow> = sqlx::query_as(LIST)
             .bind(query.map(contains_pattern))
+            .bind(after.map(|id| id.as_uuid()))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await
@@ -173,6 +181,7 @@ impl UserRepository for PgUsers {
                pending_email = coalesce($3, pending_email),
                password_hash = coalesce($4, password_hash),
                token_version = token_version + $5,
+               email_verified = coalesce($8, email_verified),
                updated_at = $6
              WHERE id = $7
              RETURNING id, email, full_name, is_active, token_version, created_at, updated_at,
@@ -185,6 +194,7 @@ impl UserRepository for PgUsers {
         .bind(i64::from(password.is_some()))
         .bind(now)
         .bind(id.as_uuid())
+        .bind(changes.email_verified)
         .fetch_all(writer.conn())
         .await
         .map_err(classify)?;

@@ -6,6 +6,7 @@
 mod audit;
 mod authentication;
 mod avatars;
+mod clients;
 mod email;
 mod mfa;
 mod notices;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{
 
 pub use audit::SqliteAudit;
 pub use avatars::SqliteAvatars;
+pub use clients::SqliteClients;
 pub use email::SqliteEmail;
 pub use mfa::SqliteMfa;
 pub use notices::SqliteEventChannel;

@@ -1,5 +1,6 @@
 //! One module per resource, each with its own `router()`.
 
+pub mod admin;
 pub mod auth;
 pub mod avatars;
 pub mod email;
@@ -8,5 +9,6 @@ pub mod export;
 pub mod health;
 pub mod jwks;
 pub mod mfa;
+pub mod oauth;
 pub mod sessions;
 pub mod users;

@@ -1,0 +1,2 @@
+ALTER TABLE auth_events DROP COLUMN client_id;
+DROP TABLE service_clients;
