@@ -10,15 +10,16 @@ use sqlx::migrate::{Migrate, MigrateError, Migrator};
 
 use super::budget::Budgeted;
 use super::postgres::{
-    self, PgAudit, PgAvatars, PgEmail, PgEventChannel, PgMfa, PgSessions, PgThrottles, PgUsers,
+    self, PgAudit, PgAvatars, PgEmail, PgEventChannel, PgMfa, PgRetention, PgSessions, PgThrottles,
+    PgUsers,
 };
 use super::sqlite::{
     SqliteAudit, SqliteAvatars, SqliteEmail, SqliteEventChannel, SqliteMfa, SqlitePools,
-    SqliteSessions, SqliteThrottles, SqliteUsers,
+    SqliteRetention, SqliteSessions, SqliteThrottles, SqliteUsers,
 };
 use super::{
     AuditRepository, AvatarRepository, EmailRepository, EventChannel, MfaRepository,
-    SessionRepository, ThrottleRepository, UserRepository,
+    RetentionRepository, SessionRepository, ThrottleRepository, UserRepository,
 };
 use crate::core::config::DatabaseSettings;
 
@@ -43,6 +44,7 @@ pub struct Repositories {
     pub email: Arc<dyn EmailRepository>,
     pub avatars: Arc<dyn AvatarRepository>,
     pub mfa: Arc<dyn MfaRepository>,
+    pub retention: Arc<dyn RetentionRepository>,
 }
 
 /// A connected database and its repositories.
@@ -225,6 +227,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             email: Arc::new(SqliteEmail::new(pools.clone())),
             avatars: Arc::new(SqliteAvatars::new(pools.clone())),
             mfa: Arc::new(SqliteMfa::new(pools.clone())),
+            retention: Arc::new(SqliteRetention::new(pools.clone())),
         },
         Backend::Postgres(pool) => Repositories {
             users: Arc::new(PgUsers::new(pool.clone())),
@@ -234,6 +237,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             email: Arc::new(PgEmail::new(pool.clone())),
             avatars: Arc::new(PgAvatars::new(pool.clone())),
             mfa: Arc::new(PgMfa::new(pool.clone())),
+            retention: Arc::new(PgRetention::new(pool.clone())),
         },
     };
     Repositories {
@@ -244,6 +248,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
         email: Arc::new(Budgeted::new(unbudgeted.email, budget)),
         avatars: Arc::new(Budgeted::new(unbudgeted.avatars, budget)),
         mfa: Arc::new(Budgeted::new(unbudgeted.mfa, budget)),
+        retention: Arc::new(Budgeted::new(unbudgeted.retention, budget)),
     }
 }
 
