@@ -64,7 +64,7 @@ pub enum Command {
     /// another instance is pruning).
     Prune,
     /// Write a consistent, integrity-checked copy of the SQLite database to FILE while Warren
-    /// serves (exit 1 when FILE exists without --force; exit 2 on Postgres: use pg_dump).
+    /// serves (exit 1 when FILE exists without --force; exit 2 on Postgres: use `pg_dump`).
     Backup {
         file: PathBuf,
         /// Replace FILE if it exists.

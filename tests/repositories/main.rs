@@ -80,9 +80,10 @@ impl TestDatabase {
         Self::open(url, dir, Some(name)).await
     }
 
-    /// A second connection to `other`'s database, as another instance would have.
+    /// A second connection to `other`'s database, as another instance would have (the data
+    /// directory matters only to SQLite, which is one instance per file).
     pub async fn reconnect(other: &Self) -> Database {
-        Database::connect(&other.url, &settings(), other._dir.path()).await.expect("connect")
+        Database::connect(&other.url, &settings(), &std::env::temp_dir()).await.expect("connect")
     }
 
     async fn open(url: String, dir: tempfile::TempDir, postgres_name: Option<String>) -> Self {
