@@ -1,9 +1,11 @@
 //! The `warren` command line: serve (default), migrate, keys, check-config, users, clients,
-//! health.
+//! health, prune, backup.
 
+mod backup;
 mod check_config;
 mod clients;
 mod health;
+mod prune;
 mod users;
 
 use std::path::PathBuf;
@@ -68,6 +70,17 @@ pub enum Command {
     },
     /// Exit 0 when the configured address's /api/health/ready answers 200, else 1.
     Health,
+    /// Run one data-retention pass now and print what it deleted per table (exit 1 when
+    /// another instance is pruning).
+    Prune,
+    /// Write a consistent, integrity-checked copy of the SQLite database to FILE while Warren
+    /// serves (exit 1 when FILE exists without --force; exit 2 on Postgres: use `pg_dump`).
+    Backup {
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the OpenAPI 3.1 document, or write it to a file.
     Openapi {
         #[arg(long)]
@@ -111,7 +124,13 @@ impl Cli {
     pub fn answers_on_stdout(&self) -> bool {
         matches!(
             self.command,
-            Some(Command::Users { .. } | Command::Clients { .. } | Command::Health)
+            Some(
+                Command::Users { .. }
+                    | Command::Clients { .. }
+                    | Command::Health
+                    | Command::Prune
+                    | Command::Backup { .. },
+            )
         )
     }
 
@@ -146,6 +165,8 @@ impl Cli {
             Command::Users { json, action } => users::run(&settings, action, json).await,
             Command::Clients { json, action } => clients::run(&settings, action, json).await,
             Command::Health => health::run(&settings).await,
+            Command::Prune => prune::run(&settings).await,
+            Command::Backup { file, force } => backup::run(&settings, &file, force).await,
         }
     }
 }

@@ -35,7 +35,7 @@ use crate::core::config::Settings;
 use crate::core::security::{KeyRing, PasswordHasher};
 use crate::preflight;
 use crate::repositories::{Database, shared_rate_limits};
-use crate::services::{Dispatcher, Events, MailTransport};
+use crate::services::{Dispatcher, Events, MailTransport, Pruner};
 
 mod serve;
 mod wiring;
@@ -55,6 +55,8 @@ pub struct Application {
     router: Router,
     database: Database,
     dispatcher: Dispatcher,
+    /// Deletes what has served its purpose, on every instance (one at a time on Postgres).
+    pruner: Pruner,
     startup: StartupFacts,
     /// Told to close every live socket at shutdown, which graceful shutdown does not wait for.
     events: Arc<Events>,
@@ -115,6 +117,8 @@ impl Application {
             database: preflight::describe_database(&settings.database_url()),
             kid: keys.signing_kid().to_owned(),
         };
+        let retention = Arc::clone(&database.repositories().retention);
+        let pruner = Pruner::new(retention, Arc::clone(&clock), settings);
         let state = build_state(settings, database.clone(), keys, clock, password_params)?;
         let transport = MailTransport::from_settings(&settings.email, &settings.data_dir)?;
         let dispatcher = state.email.dispatcher(transport)?;
@@ -123,7 +127,17 @@ impl Application {
         let metrics = MetricsListener::bind(settings, &database).await?;
         let router = if metrics.is_some() { metrics::track_requests(router) } else { router };
         let limits = ConnectionLimits::new(settings);
-        Ok(Self { listener, router, database, dispatcher, startup, events, metrics, limits })
+        Ok(Self {
+            listener,
+            router,
+            database,
+            dispatcher,
+            pruner,
+            startup,
+            events,
+            metrics,
+            limits,
+        })
     }
 
     /// The fully layered router, for driving the application without a socket (benchmarks).
@@ -155,7 +169,8 @@ impl Application {
         tracing::info!(%url, docs = %format!("{url}/docs"), %database, %kid, "serving");
         let metrics = self.metrics.map(MetricsListener::spawn);
         let (stop_dispatcher, stopped) = tokio::sync::watch::channel(false);
-        let dispatcher = tokio::spawn(self.dispatcher.run(stopped));
+        let dispatcher = tokio::spawn(self.dispatcher.run(stopped.clone()));
+        let pruner = tokio::spawn(self.pruner.run(stopped));
         let events = Arc::clone(&self.events);
         let shutdown = async move {
             shutdown.await;
@@ -169,6 +184,9 @@ impl Application {
         if tokio::time::timeout(DISPATCHER_GRACE, dispatcher).await.is_err() {
             tracing::warn!("email dispatcher did not stop in time; its claims expire by lease");
         }
+        // An abandoned pass loses nothing: its open batch rolls back, and the next pass (on
+        // this instance or another) finds the same rows.
+        let _ = pruner.await;
         // Scrapes hold no state worth draining.
         metrics.inspect(tokio::task::JoinHandle::abort);
         self.database.close().await;

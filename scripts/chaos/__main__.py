@@ -11,7 +11,7 @@ import sys
 import time
 import traceback
 
-from . import crash, cut, disk, scale
+from . import backup, crash, cut, disk, scale
 from .harness import CI, SCRATCH, Report, Skip, pg_create, pg_drop_all, pg_reachable, pg_url
 
 
@@ -58,6 +58,7 @@ async def main():
                        lambda: cut.run(report, SCRATCH, pg_create("cut")))
         await scenario(report, "4 three instances", True, postgres,
                        lambda: scale.run(report, SCRATCH, pg_create("scale")))
+        await scenario(report, "5 backup under load", False, postgres, lambda: backup.run(report, SCRATCH))
     finally:
         if postgres:
             pg_drop_all()

@@ -20,6 +20,8 @@ pub const RESET_REQUESTS_DROPPED: &str = "warren_password_reset_requests_dropped
 pub const OPEN_SOCKETS: &str = "warren_open_sockets";
 pub const TOKEN_CACHE_LOOKUPS: &str = "warren_token_cache_lookups_total";
 pub const TOKEN_CACHE_HIT_RATIO: &str = "warren_token_cache_hit_ratio";
+pub const RETENTION_DELETED_ROWS: &str = "warren_retention_deleted_rows_total";
+pub const RETENTION_ERASED_ROWS: &str = "warren_retention_erased_rows_total";
 
 /// Request latency buckets, in seconds: most requests take milliseconds, a signin ~50 ms.
 const LATENCY_BUCKETS: [f64; 12] =
@@ -59,6 +61,8 @@ fn describe() {
     describe_gauge!(OPEN_SOCKETS, "Open account-event WebSockets");
     describe_counter!(TOKEN_CACHE_LOOKUPS, "Verified-token cache lookups by result (hit, miss)");
     describe_gauge!(TOKEN_CACHE_HIT_RATIO, "Verified-token cache hits / lookups since start");
+    describe_counter!(RETENTION_DELETED_ROWS, "Rows the retention pruner deleted, by table");
+    describe_counter!(RETENTION_ERASED_ROWS, "Values the retention pruner erased, by column");
     // Series other features feed; registered now so dashboards and alerts can exist first.
     // The dispatcher counts OUTBOX_FAILURES; each scrape counts OUTBOX_BACKLOG in the database.
     metrics::gauge!(OUTBOX_BACKLOG).set(0.0);

@@ -13,9 +13,9 @@ use time::OffsetDateTime;
 use super::{
     AuditEntry, AuditQuery, AuditRepository, AvatarRepository, ClientRepository, Credentials,
     EmailRepository, LinkUse, MfaChange, MfaRepository, MfaStatus, NewAvatar, NewChallenge,
-    NewRefreshToken, NewSession, NewUserRecord, PasswordReset, RefreshTokenState, RepoError,
-    Reservation, Rotation, SessionLiveness, SessionRepository, StoredAvatar, ThrottleRepository,
-    TotpEnrolment, UserChanges, UserRepository,
+    NewRefreshToken, NewSession, NewUserRecord, PasswordReset, Prune, PruneLock, RefreshTokenState,
+    RepoError, Reservation, RetentionRepository, Rotation, SessionLiveness, SessionRepository,
+    StoredAvatar, ThrottleRepository, TotpEnrolment, UserChanges, UserRepository,
 };
 use crate::domain::{
     AuthEvent, BackoffPolicy, ClaimedMail, ClientId, EmailAddress, LinkTokenHash, OutgoingMail,
@@ -366,5 +366,21 @@ impl MfaRepository for Budgeted<dyn MfaRepository> {
         max_failures: i64,
     ) -> Result<Option<UserId>, RepoError> {
         self.run(self.inner.spend_challenge(hash, now, max_failures)).await
+    }
+}
+
+#[async_trait]
+impl RetentionRepository for Budgeted<dyn RetentionRepository> {
+    async fn try_lock(&self) -> Result<Option<PruneLock>, RepoError> {
+        self.run(self.inner.try_lock()).await
+    }
+
+    async fn prune(
+        &self,
+        rule: Prune,
+        cutoff: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepoError> {
+        self.run(self.inner.prune(rule, cutoff, limit)).await
     }
 }

@@ -10,16 +10,16 @@ use sqlx::migrate::{Migrate, MigrateError, Migrator};
 
 use super::budget::Budgeted;
 use super::postgres::{
-    self, PgAudit, PgAvatars, PgClients, PgEmail, PgEventChannel, PgMfa, PgSessions, PgThrottles,
-    PgUsers,
+    self, PgAudit, PgAvatars, PgClients, PgEmail, PgEventChannel, PgMfa, PgRetention, PgSessions,
+    PgThrottles, PgUsers,
 };
 use super::sqlite::{
     SqliteAudit, SqliteAvatars, SqliteClients, SqliteEmail, SqliteEventChannel, SqliteMfa,
-    SqlitePools, SqliteSessions, SqliteThrottles, SqliteUsers,
+    SqlitePools, SqliteRetention, SqliteSessions, SqliteThrottles, SqliteUsers,
 };
 use super::{
     AuditRepository, AvatarRepository, ClientRepository, EmailRepository, EventChannel,
-    MfaRepository, SessionRepository, ThrottleRepository, UserRepository,
+    MfaRepository, RetentionRepository, SessionRepository, ThrottleRepository, UserRepository,
 };
 use crate::core::config::DatabaseSettings;
 
@@ -45,6 +45,7 @@ pub struct Repositories {
     pub avatars: Arc<dyn AvatarRepository>,
     pub mfa: Arc<dyn MfaRepository>,
     pub clients: Arc<dyn ClientRepository>,
+    pub retention: Arc<dyn RetentionRepository>,
 }
 
 /// A connected database and its repositories.
@@ -228,6 +229,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             avatars: Arc::new(SqliteAvatars::new(pools.clone())),
             mfa: Arc::new(SqliteMfa::new(pools.clone())),
             clients: Arc::new(SqliteClients::new(pools.clone())),
+            retention: Arc::new(SqliteRetention::new(pools.clone())),
         },
         Backend::Postgres(pool) => Repositories {
             users: Arc::new(PgUsers::new(pool.clone())),
@@ -238,6 +240,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
             avatars: Arc::new(PgAvatars::new(pool.clone())),
             mfa: Arc::new(PgMfa::new(pool.clone())),
             clients: Arc::new(PgClients::new(pool.clone())),
+            retention: Arc::new(PgRetention::new(pool.clone())),
         },
     };
     Repositories {
@@ -249,6 +252,7 @@ fn repositories_for(backend: &Backend, budget: Duration) -> Repositories {
         avatars: Arc::new(Budgeted::new(unbudgeted.avatars, budget)),
         mfa: Arc::new(Budgeted::new(unbudgeted.mfa, budget)),
         clients: Arc::new(Budgeted::new(unbudgeted.clients, budget)),
+        retention: Arc::new(Budgeted::new(unbudgeted.retention, budget)),
     }
 }
 

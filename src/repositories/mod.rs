@@ -19,6 +19,7 @@ mod pool;
 mod postgres;
 mod rate_limits;
 mod records;
+mod retention;
 mod rows;
 mod sqlite;
 mod writer;
@@ -44,6 +45,7 @@ pub use records::{
 };
 pub use records::{LinkUse, PasswordReset};
 pub use records::{MfaChange, MfaStatus, NewChallenge, TotpEnrolment};
+pub use retention::{EXPIRING_TABLES, MAX_PRUNE_BATCH, OUTBOX_TABLES, Prune, PruneLock};
 pub use sqlite::SqlitePools;
 
 /// `query` as a `LIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken literally
@@ -331,4 +333,20 @@ pub trait MfaRepository: Send + Sync + std::fmt::Debug {
         now: OffsetDateTime,
         max_failures: i64,
     ) -> Result<Option<UserId>, RepoError>;
+}
+
+/// Retention: rows that have served their purpose go, a bounded batch per transaction.
+#[async_trait]
+pub trait RetentionRepository: Send + Sync + std::fmt::Debug {
+    /// Takes the pruning lock, or `None` when another instance holds it.
+    async fn try_lock(&self) -> Result<Option<PruneLock>, RepoError>;
+    /// Deletes (or, for [`Prune::AuditAddresses`], erases) up to `limit` rows that `rule`
+    /// selects at `cutoff`, never more than [`MAX_PRUNE_BATCH`], in one transaction. Returns
+    /// how many it touched: fewer than asked means the rule is done for now.
+    async fn prune(
+        &self,
+        rule: Prune,
+        cutoff: OffsetDateTime,
+        limit: u32,
+    ) -> Result<u64, RepoError>;
 }

@@ -12,6 +12,7 @@ mod error;
 mod events;
 mod export;
 mod mfa;
+mod retention;
 mod sessions;
 mod throttle;
 
@@ -29,5 +30,6 @@ pub use error::AccountError;
 pub use events::{AccountEvent, Events, Publisher, Signal, Subscription, TooManySockets};
 pub use export::{AccountExport, ExportError, ExportService};
 pub use mfa::{MfaChallenge, MfaService, TotpEnrolment};
+pub use retention::{PassOutcome, PruneTally, Pruner};
 pub use sessions::{SessionError, SessionPolicy, SessionService, SessionView, SignedIn};
 pub use throttle::{LoginThrottle, ThrottleError};

@@ -13,6 +13,13 @@ use crate::live::{close_code_within, next_frame, open};
 /// Runs `warren args…` on `app`'s database and address, off the test's runtime thread (the
 /// server shares it).
 pub(crate) async fn warren(app: &TestApp, args: &[&str]) -> Output {
+    warren_with(app, args, &[]).await
+}
+
+/// [`warren`] with extra environment variables (settings the command reads).
+pub(crate) async fn warren_with(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let env: Vec<(String, String)> =
+        env.iter().map(|&(key, value)| (key.to_owned(), value.to_owned())).collect();
     let port = app.address.rsplit(':').next().expect("address has a port").to_owned();
     let database_url = app.settings.database_url();
     let data_dir = app.settings.data_dir.clone();
@@ -25,6 +32,7 @@ pub(crate) async fn warren(app: &TestApp, args: &[&str]) -> Output {
             .env("DATABASE_URL", database_url)
             .env("WARREN_DATA_DIR", &data_dir)
             .env("WARREN_SERVER__PORT", port)
+            .envs(env)
             .output()
             .expect("run warren")
     })
@@ -36,7 +44,7 @@ pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

@@ -7,6 +7,7 @@ mod avatars;
 mod email;
 mod faults;
 mod mfa;
+mod retention;
 mod sessions;
 mod throttles;
 mod users;
@@ -77,6 +78,12 @@ impl TestDatabase {
         };
         let dir = tempfile::tempdir().expect("temporary dir");
         Self::open(url, dir, Some(name)).await
+    }
+
+    /// A second connection to `other`'s database, as another instance would have (the data
+    /// directory matters only to SQLite, which is one instance per file).
+    pub async fn reconnect(other: &Self) -> Database {
+        Database::connect(&other.url, &settings(), &std::env::temp_dir()).await.expect("connect")
     }
 
     async fn open(url: String, dir: tempfile::TempDir, postgres_name: Option<String>) -> Self {

@@ -15,6 +15,7 @@ mod log;
 mod mfa;
 mod password;
 mod rate_limit;
+mod retention;
 mod server;
 mod sources;
 
@@ -35,6 +36,7 @@ pub use log::{LogFormat, LogSettings};
 pub use mfa::{MfaSettings, format_key as format_mfa_key, parse_key as parse_mfa_key};
 pub use password::PasswordSettings;
 pub use rate_limit::RateLimitSettings;
+pub use retention::RetentionSettings;
 pub use server::ServerSettings;
 
 use crate::domain::PasswordPolicy;
@@ -64,6 +66,7 @@ pub struct Settings {
     pub avatar: AvatarSettings,
     pub events: EventsSettings,
     pub mfa: MfaSettings,
+    pub retention: RetentionSettings,
 }
 
 impl Default for Settings {
@@ -83,6 +86,7 @@ impl Default for Settings {
             avatar: AvatarSettings::default(),
             events: EventsSettings::default(),
             mfa: MfaSettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -192,6 +196,7 @@ impl Settings {
         self.avatar.validate(&mut problems);
         self.events.validate(&mut problems);
         self.mfa.validate(production, &mut problems);
+        self.retention.validate(&mut problems);
         problems
     }
 }
