@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make chaos`: the fault and scale-out scenarios (scripts/chaos/) against a release build:
 # kill -9 under load, a full SQLite volume (a tmpfs: needs root), a Postgres cut through a TCP
-# proxy, an SMTP outage, three instances on one Postgres. Prints a table; exits non-zero on any
-# failed check, and with CI=true on any skipped scenario. Whatever a run creates (processes,
-# the tmpfs, scratch files, databases named warren_chaos_<pid>_*) is removed on any exit.
+# proxy, an SMTP outage, three instances on one Postgres, a backup under load. Prints a table;
+# exits non-zero on any failed check, and with CI=true on any skipped scenario. Whatever a run
+# creates (processes, the tmpfs, scratch files, databases named warren_chaos_<pid>_*) is removed
+# on any exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
