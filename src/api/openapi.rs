@@ -81,7 +81,7 @@ impl Modify for BearerSecurity {
 /// `PATCH /users/me` refuses a new `email` or `password` without `current_password`. JSON
 /// Schema says so with `dependentRequired`; without it, a client or fuzzer reading the document
 /// takes `current_password` for optional in every request, and one that learns from the 422
-/// ("current_password is required ...") takes it for required in every request, name-only
+/// ("`current_password` is required ...") takes it for required in every request, name-only
 /// updates included.
 struct CredentialChangeNeedsPassword;
 

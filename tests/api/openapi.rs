@@ -78,7 +78,7 @@ fn the_bearer_scheme_says_to_paste_the_token_without_its_prefix() {
     assert!(description.contains("without \"Bearer \""), "{description}");
 }
 
-/// Fuzzers learn from 422 messages: "full_name must not be blank" or "current_password is
+/// Fuzzers learn from 422 messages: "`full_name` must not be blank" or "`current_password` is
 /// required" about a field the document calls optional is read as "this field is required", and
 /// requests that leave the field out are then expected to fail. The document states both rules.
 #[test]
