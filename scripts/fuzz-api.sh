@@ -2,6 +2,8 @@
 # Contract fuzzing: schemathesis drives a release build of Warren from its own OpenAPI
 # document, on a fresh SQLite database and (when reachable) a fresh Postgres database.
 # Fails on any failed check. FUZZ_SECONDS sets the time budget per database (default 90).
+# FUZZ_SEED replays a run (schemathesis prints the seed it drew as "Seed: N"), and
+# FUZZ_PHASES picks phases (e.g. "coverage"), so a red run can be reproduced exactly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -47,6 +49,7 @@ fuzz() { # backend-name database-url
     PYTHONPATH="$root/scripts" SCHEMATHESIS_HOOKS=fuzz_hooks \
     "$root/$venv/bin/schemathesis" run "$root/src/api/v1/openapi.json" --url "http://127.0.0.1:$port" \
       --checks "$checks" --max-time "${FUZZ_SECONDS:-90}" --workers 2 \
+      ${FUZZ_SEED:+--seed "$FUZZ_SEED"} ${FUZZ_PHASES:+--phases "$FUZZ_PHASES"} \
       --suppress-health-check too_slow,filter_too_much --no-color) || status=$?
   if grep -q 'panicked' "$scratch/$name.log"; then
     echo "error: the server panicked during fuzzing:" >&2
@@ -58,7 +61,9 @@ fuzz() { # backend-name database-url
   return "$status"
 }
 
-fuzz sqlite "sqlite://$scratch/fuzz.db"
+# Both databases are fuzzed even when the first one fails, so one run shows every failure.
+failed=0
+fuzz sqlite "sqlite://$scratch/fuzz.db" || failed=1
 
 # shellcheck source=scripts/pg-address.sh
 source scripts/pg-address.sh
@@ -68,10 +73,11 @@ if pg_reachable; then
   pg_url="${pg_admin%/*}/$database"
   psql "$pg_admin" -qc "CREATE DATABASE $database"
   trap 'psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)"; cleanup' EXIT
-  fuzz postgres "$pg_url"
+  fuzz postgres "$pg_url" || failed=1
 elif [[ "${CI:-}" == "true" ]]; then
   echo "error: Postgres is not reachable and CI=true requires it" >&2
   exit 1
 else
   echo "warning: Postgres not reachable; fuzzed SQLite only" >&2
 fi
+exit "$failed"

@@ -1,9 +1,10 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, and Swagger UI.
 
 use serde_json::json;
+use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::link::{Link, LinkBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{RefOr, Response};
+use utoipa::openapi::{RefOr, Response, Schema};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -43,7 +44,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
     ),
     // Error responses refer to it by name (see `api::error::responses`).
     components(schemas(ProblemDocument)),
-    modifiers(&BearerSecurity, &AccountLifecycleLinks),
+    modifiers(&BearerSecurity, &AccountLifecycleLinks, &CredentialChangeNeedsPassword),
     tags(
         (name = "auth", description = "Signing up, in and out; refreshing tokens"),
         (name = "users", description = "The caller's own account"),
@@ -91,6 +92,31 @@ impl Modify for BearerSecurity {
                     .build(),
             ),
         );
+    }
+}
+
+/// `PATCH /users/me` refuses a new `email` or `password` without `current_password`. JSON
+/// Schema says so with `dependentRequired`; without it, a client or fuzzer reading the document
+/// takes `current_password` for optional in every request, and one that learns from the 422
+/// ("`current_password` is required ...") takes it for required in every request, name-only
+/// updates included.
+struct CredentialChangeNeedsPassword;
+
+impl Modify for CredentialChangeNeedsPassword {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let schema = openapi
+            .components
+            .as_mut()
+            .and_then(|components| components.schemas.get_mut("UpdateMeRequest"));
+        if let Some(RefOr::T(Schema::Object(object))) = schema {
+            // utoipa has no field for this keyword; its extension map is written into the
+            // schema object verbatim (only its builder adds an `x-` prefix).
+            let rule = json!({"email": ["current_password"], "password": ["current_password"]});
+            object
+                .extensions
+                .get_or_insert_with(Extensions::default)
+                .insert("dependentRequired".to_owned(), rule);
+        }
     }
 }
 

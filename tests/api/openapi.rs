@@ -77,3 +77,23 @@ fn the_bearer_scheme_says_to_paste_the_token_without_its_prefix() {
     assert!(description.contains("access_token"), "{description}");
     assert!(description.contains("without \"Bearer \""), "{description}");
 }
+
+/// Fuzzers learn from 422 messages: "`full_name` must not be blank" or "`current_password` is
+/// required" about a field the document calls optional is read as "this field is required", and
+/// requests that leave the field out are then expected to fail. The document states both rules.
+#[test]
+fn optional_fields_state_the_rules_that_the_server_enforces() {
+    let document: Value =
+        serde_json::from_str(&warren::api::openapi::document_json()).expect("document");
+    let schemas = &document["components"]["schemas"];
+    for body in ["SignupRequest", "UpdateMeRequest"] {
+        let full_name = &schemas[body]["properties"]["full_name"];
+        assert_eq!(full_name["pattern"], r"\S", "{body}: a blank full_name is refused");
+        assert_eq!(full_name["type"], serde_json::json!(["string", "null"]), "{body}");
+    }
+    assert_eq!(
+        schemas["UpdateMeRequest"]["dependentRequired"],
+        serde_json::json!({"email": ["current_password"], "password": ["current_password"]}),
+        "a new email or password needs current_password; a new name does not"
+    );
+}

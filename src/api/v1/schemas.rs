@@ -23,7 +23,12 @@ pub struct SignupRequest {
     #[schema(format = Email)]
     pub email: String,
     pub password: String,
+    /// Optional; blank (empty or only whitespace) is refused, `null` is the same as absent.
+    // The pattern states the refusal of blank names: a document that allows them has clients and
+    // fuzzers send them as valid, and a fuzzer that reads "must not be blank" in the 422 then
+    // takes the optional field for a required one.
     #[serde(default)]
+    #[schema(pattern = r"\S")]
     pub full_name: Option<String>,
 }
 
@@ -76,9 +81,9 @@ impl SigninRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"full_name": "Ada King", "email": "countess@example.com", "current_password": "correct horse battery"}))]
 pub struct UpdateMeRequest {
-    /// `null` clears the name.
+    /// `null` clears the name; blank (empty or only whitespace) is refused.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"\S")]
     pub full_name: Option<Option<String>>,
     /// Requires `current_password`.
     #[serde(default, deserialize_with = "present")]
