@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::core::config::Settings;
+use crate::core::config::{Settings, SigningAlgorithm};
 use crate::core::security::KeyRing;
 use crate::preflight;
 use crate::startup::Application;
@@ -87,11 +87,15 @@ pub enum MigrateAction {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysAction {
-    /// Write a new Ed25519 signing key (PKCS#8 PEM, mode 0600) and print its key id.
+    /// Write a new signing key (PKCS#8 PEM, mode 0600) and print its key id.
     Generate {
         /// Where to write the key; refuses to overwrite an existing file.
         #[arg(long)]
         out: PathBuf,
+        /// EdDSA (an Ed25519 key) or ES256 (a P-256 key); must match auth.signing_algorithm
+        /// for the key to sign.
+        #[arg(long, default_value = "EdDSA")]
+        algorithm: SigningAlgorithm,
     },
 }
 
@@ -105,9 +109,9 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => Application::build(&settings).await?.run_until_stopped().await,
             Command::Migrate { action } => migrate(&settings, action).await,
-            Command::Keys { action: KeysAction::Generate { out } } => {
-                let kid = KeyRing::generate_file(&out)?;
-                println!("wrote {} (kid {kid})", out.display());
+            Command::Keys { action: KeysAction::Generate { out, algorithm } } => {
+                let kid = KeyRing::generate_file(&out, algorithm)?;
+                println!("wrote {} ({algorithm} key, kid {kid})", out.display());
                 Ok(())
             }
             Command::Openapi { out: Some(path) } => {

@@ -123,7 +123,8 @@ pub fn key_permission_warning(settings: &Settings) -> Option<String> {
 /// generated (only `serve` generates it, once it holds its port).
 pub fn load_keys_readonly(settings: &Settings) -> anyhow::Result<Option<KeyRing>> {
     let missing_dev_key = settings.auth.signing_key_file.is_none()
-        && !KeyRing::development_key_path(&settings.data_dir).exists();
+        && !KeyRing::development_key_path(&settings.data_dir, settings.auth.signing_algorithm)
+            .exists();
     if missing_dev_key {
         return Ok(None);
     }

@@ -27,7 +27,7 @@ use crate::api::middleware::{
 };
 use crate::api::rate_limit::{Quota, limit_per_ip};
 use crate::api::v1::endpoints::{
-    auth, avatars, email, events, export, health, jwks, mfa, sessions, users,
+    auth, avatars, discovery, email, events, export, health, jwks, mfa, sessions, users,
 };
 use crate::api::{AppState, openapi};
 use crate::core::clock::{Clock, SystemClock};
@@ -201,10 +201,12 @@ pub fn router(state: AppState, settings: &Settings) -> anyhow::Result<Router> {
         .merge(avatars::router(max_upload_bytes(settings)))
         .merge(events::router());
     let api_v1 = per_ip(api_v1, general_quota)?;
+    let metadata = discovery::ServerMetadata::new(settings, &state.keys);
     let routes = Router::new()
         .nest("/api/v1", api_v1)
         .nest("/api/health", health::router())
         .merge(jwks::router())
+        .merge(discovery::router(&metadata))
         .merge(Router::from(openapi::swagger_ui()).layer(docs_csp()))
         .with_state(state);
     Ok(with_layers(routes, settings))

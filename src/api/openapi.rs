@@ -9,7 +9,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::error::ProblemDocument;
 use super::v1::endpoints::{
-    auth, avatars, email, events, export, health, jwks, mfa, sessions, users,
+    auth, avatars, discovery, email, events, export, health, jwks, mfa, sessions, users,
 };
 
 /// Where the document is served; Swagger UI at `/docs` reads it from here.
@@ -20,8 +20,10 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
     info(
         title = "Warren",
         description = "User accounts: sign up, sign in, profile, sessions. Access tokens are \
-                       EdDSA JWTs (`typ: at+jwt`) verifiable offline against \
-                       `/.well-known/jwks.json`. Every error is `application/problem+json`.",
+                       EdDSA or ES256 JWTs (`typ: at+jwt`) verifiable offline against \
+                       `/.well-known/jwks.json`, found through \
+                       `/.well-known/openid-configuration`. Every error is \
+                       `application/problem+json`.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     paths(
@@ -37,6 +39,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         events::open,
         health::health, health::ready,
         jwks::jwks,
+        discovery::openid_configuration, discovery::authorization_server,
     ),
     // Error responses refer to it by name (see `api::error::responses`).
     components(schemas(ProblemDocument)),
@@ -50,7 +53,7 @@ pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
         (name = "avatars", description = "Profile pictures"),
         (name = "events", description = "Live account events over a WebSocket"),
         (name = "health", description = "Liveness and readiness probes"),
-        (name = "keys", description = "Public keys for verifying access tokens"),
+        (name = "keys", description = "Public keys and server metadata for verifying access tokens"),
     ),
 )]
 pub struct ApiDoc;

@@ -92,10 +92,12 @@ fn rate_limits(settings: &Settings) -> String {
 fn check_keys(settings: &Settings, report: &mut Report) {
     match preflight::load_keys_readonly(settings) {
         Ok(Some(keys)) => {
-            report.summary.push(("signing key", format!("kid {}", keys.signing_kid())));
+            let text = format!("kid {} ({})", keys.signing_kid(), keys.signing_algorithm());
+            report.summary.push(("signing key", text));
         }
         Ok(None) => {
-            let path = KeyRing::development_key_path(&settings.data_dir);
+            let algorithm = settings.auth.signing_algorithm;
+            let path = KeyRing::development_key_path(&settings.data_dir, algorithm);
             let text = format!("none yet; serve generates {}", path.display());
             report.summary.push(("signing key", text));
         }

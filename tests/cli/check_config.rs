@@ -44,6 +44,7 @@ fn check_config_in_production_warns_about_a_key_others_can_read() {
     let env = [
         ("WARREN_ENV", "production"),
         ("WARREN_AUTH__ISSUER", "https://accounts.example.com"),
+        ("WARREN_SERVER__PUBLIC_URL", "https://accounts.example.com"),
         ("WARREN_AUTH__SIGNING_KEY_FILE", "prod.pem"),
         ("WARREN_MFA__ENCRYPTION_KEY", "a passphrase of at least thirty-two characters"),
         ("WARREN_SERVER__PORT", "0"),

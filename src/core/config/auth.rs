@@ -1,4 +1,4 @@
-//! `auth.*`: token issuer and audience, token lifetimes and signing keys.
+//! `auth.*`: token issuer and audience, token lifetimes, signing algorithm and keys.
 
 use std::path::PathBuf;
 
@@ -23,9 +23,13 @@ pub struct AuthSettings {
     /// A rotated refresh token presented again within this many seconds gets the same
     /// successor (two tabs racing); later, it revokes the whole session as stolen.
     pub refresh_reuse_grace_secs: u64,
-    /// PKCS#8 PEM Ed25519 private key. Unset in development: generated under `data_dir/keys/`.
+    /// What access tokens are signed with: `EdDSA` (Ed25519) or `ES256` (P-256).
+    pub signing_algorithm: SigningAlgorithm,
+    /// PKCS#8 PEM private key of the signing algorithm's kind. Unset in development:
+    /// generated under `data_dir/keys/`.
     pub signing_key_file: Option<PathBuf>,
-    /// Older keys (public or private PEM) still accepted and published in the JWKS.
+    /// Older keys (public or private PEM, Ed25519 or P-256) still accepted and published in
+    /// the JWKS, each with its own algorithm.
     pub verification_key_files: Vec<PathBuf>,
     /// Signin with the right password but an unverified address answers 403.
     pub require_verified_email: bool,
@@ -43,10 +47,50 @@ impl Default for AuthSettings {
             refresh_idle_ttl_secs: 1_209_600,
             refresh_absolute_ttl_secs: 2_592_000,
             refresh_reuse_grace_secs: 10,
+            signing_algorithm: SigningAlgorithm::default(),
             signing_key_file: None,
             verification_key_files: Vec::new(),
             require_verified_email: false,
             refresh_cookie: false,
+        }
+    }
+}
+
+/// The JWS algorithm access tokens are signed with. Switching is a key rotation: the old key
+/// stays in `auth.verification_key_files` until its tokens have expired.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SigningAlgorithm {
+    /// Ed25519 (RFC 8037).
+    #[default]
+    EdDSA,
+    /// ECDSA on P-256 with SHA-256 (RFC 7518), for ecosystems whose JWT libraries lack EdDSA.
+    ES256,
+}
+
+impl SigningAlgorithm {
+    /// The name used in configuration, JWS headers and JWKs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EdDSA => "EdDSA",
+            Self::ES256 => "ES256",
+        }
+    }
+}
+
+impl std::fmt::Display for SigningAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SigningAlgorithm {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "EdDSA" => Ok(Self::EdDSA),
+            "ES256" => Ok(Self::ES256),
+            other => Err(format!("unknown signing algorithm {other:?}; use EdDSA or ES256")),
         }
     }
 }
@@ -110,4 +154,45 @@ pub(super) fn is_loopback_url(url: &str) -> bool {
     };
     let host = host.to_ascii_lowercase();
     host == "localhost" || host.ends_with(".localhost") || host == "127.0.0.1" || host == "::1"
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::Jail;
+
+    use super::SigningAlgorithm;
+    use crate::core::config::Settings;
+
+    fn load(jail: &Jail) -> Result<Settings, crate::core::config::ConfigError> {
+        Settings::from_figment(&Settings::figment(&jail.directory().join("warren.toml")))
+    }
+
+    #[test]
+    fn the_signing_algorithm_is_eddsa_unless_es256_is_chosen() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            assert_eq!(
+                load(jail).expect("defaults").auth.signing_algorithm,
+                SigningAlgorithm::EdDSA
+            );
+            jail.set_env("WARREN_AUTH__SIGNING_ALGORITHM", "ES256");
+            assert_eq!(load(jail).expect("ES256").auth.signing_algorithm, SigningAlgorithm::ES256);
+            jail.set_env("WARREN_AUTH__SIGNING_ALGORITHM", "RS256");
+            let message = load(jail).expect_err("RS256 is not offered").to_string();
+            assert!(message.contains("WARREN_AUTH__SIGNING_ALGORITHM"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_refuses_a_generated_es256_key_as_it_does_an_ed25519_one() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("WARREN_ENV", "production");
+            jail.set_env("WARREN_AUTH__SIGNING_ALGORITHM", "ES256");
+            let message = load(jail).expect_err("no key configured").to_string();
+            assert!(message.contains("auth.signing_key_file"), "{message}");
+            Ok(())
+        });
+    }
 }

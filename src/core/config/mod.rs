@@ -25,7 +25,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-pub use auth::{AuthSettings, MAX_SESSION_TTL_SECS};
+pub use auth::{AuthSettings, MAX_SESSION_TTL_SECS, SigningAlgorithm};
 pub use avatar::AvatarSettings;
 pub use cors::CorsSettings;
 pub use database::DatabaseSettings;

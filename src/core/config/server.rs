@@ -11,6 +11,10 @@ use super::Problems;
 pub struct ServerSettings {
     pub host: IpAddr,
     pub port: u16,
+    /// The absolute base URL browsers and services reach this service at. Absolute URLs
+    /// Warren publishes (discovery's `jwks_uri` and endpoints) are built from it, never from
+    /// a request's `Host` header, which a client chooses.
+    pub public_url: String,
     /// Whole-request deadline; a slower request is answered 408.
     pub request_timeout_secs: u64,
     /// Where Prometheus text is served at `/metrics`, on its own listener; unset: no metrics.
@@ -32,6 +36,7 @@ impl Default for ServerSettings {
         Self {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 8000,
+            public_url: "http://localhost:8000".to_owned(),
             request_timeout_secs: 10,
             metrics_addr: None,
             metrics_public: false,
@@ -44,6 +49,9 @@ impl Default for ServerSettings {
 
 impl ServerSettings {
     pub(super) fn validate(&self, production: bool, problems: &mut Problems) {
+        if let Err(problem) = check_public_url(&self.public_url, production) {
+            problems.refuse("server.public_url", &problem);
+        }
         problems.within("server.request_timeout_secs", self.request_timeout_secs, 1, 3600);
         problems.within("server.header_read_timeout_secs", self.header_read_timeout_secs, 1, 300);
         problems.within("server.max_connections", u64::from(self.max_connections), 1, 1_000_000);
@@ -66,6 +74,35 @@ impl ServerSettings {
     }
 }
 
+/// An absolute `http(s)://host[:port][/path]` URL with no query, fragment or credentials, and
+/// `https` in production. A trailing `/` is tolerated (it is trimmed where URLs are built).
+fn check_public_url(url: &str, production: bool) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err("must be an absolute URL such as https://auth.example.com".to_owned());
+    };
+    if scheme != "https" && scheme != "http" {
+        return Err(format!("must be an http:// or https:// URL, not {scheme}://"));
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return Err("must name a host (and no user or password)".to_owned());
+    }
+    if url.contains(['?', '#']) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain a query, a fragment or whitespace".to_owned());
+    }
+    if production && scheme != "https" {
+        return Err("production needs an https:// URL".to_owned());
+    }
+    Ok(())
+}
+
+impl ServerSettings {
+    /// `public_url` without a trailing `/`, to append absolute paths to.
+    pub fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
 /// Loopback or a private range (RFC 1918, IPv6 unique local): only the host or its own
 /// network can scrape. The wildcard address listens on every interface, so it is not.
 fn is_internal(ip: IpAddr) -> bool {
@@ -75,5 +112,36 @@ fn is_internal(ip: IpAddr) -> bool {
             Some(v4) => is_internal(IpAddr::V4(v4)),
             None => v6.is_loopback() || v6.is_unique_local(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_public_url;
+
+    #[test]
+    fn the_public_url_must_be_an_absolute_http_url_without_query_or_fragment() {
+        for good in ["http://localhost:8000", "https://auth.example.com/", "https://h.test/warren"]
+        {
+            assert_eq!(check_public_url(good, false), Ok(()), "{good}");
+        }
+        for bad in [
+            "auth.example.com",
+            "/warren",
+            "ftp://auth.example.com",
+            "https://",
+            "https://user:pw@auth.example.com",
+            "https://auth.example.com/?x=1",
+            "https://auth.example.com/#top",
+            "https://auth example.com",
+        ] {
+            assert!(check_public_url(bad, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn production_needs_an_https_public_url() {
+        assert!(check_public_url("http://auth.example.com", true).is_err());
+        assert_eq!(check_public_url("https://auth.example.com", true), Ok(()));
     }
 }

@@ -187,6 +187,7 @@ fn a_safe_production_configuration_is_accepted() {
         jail.clear_env();
         jail.set_env("WARREN_ENV", "production");
         jail.set_env("WARREN_AUTH__ISSUER", "https://accounts.example.com");
+        jail.set_env("WARREN_SERVER__PUBLIC_URL", "https://accounts.example.com");
         jail.set_env("WARREN_AUTH__SIGNING_KEY_FILE", "/etc/warren/signing.pem");
         jail.set_env(
             "WARREN_MFA__ENCRYPTION_KEY",
@@ -272,6 +273,7 @@ fn production_serves_metrics_only_on_internal_addresses_unless_told_they_are_pub
         jail.clear_env();
         jail.set_env("WARREN_ENV", "production");
         jail.set_env("WARREN_AUTH__ISSUER", "https://accounts.example.com");
+        jail.set_env("WARREN_SERVER__PUBLIC_URL", "https://accounts.example.com");
         jail.set_env("WARREN_AUTH__SIGNING_KEY_FILE", "/etc/warren/signing.pem");
         jail.set_env(
             "WARREN_MFA__ENCRYPTION_KEY",

@@ -1,52 +1,23 @@
-//! Access tokens: EdDSA-signed JWTs (`typ: at+jwt`, RFC 9068) that other services verify
-//! offline against the JWKS. Verification here is strict: pinned algorithm, every claim
-//! required, bounded leeway, and lifetimes no longer than this service ever issues.
+//! Access tokens: JWTs signed with EdDSA or ES256 (`typ: at+jwt`, RFC 9068) that other
+//! services verify offline against the JWKS. Verification here is strict: the algorithm pinned
+//! by the key, every claim required, bounded leeway, and lifetimes no longer than this service
+//! ever issues. The claims and their rules are `warren-verifier`'s, the crate other Rust
+//! services verify with, so both sides always agree on what a token says.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use jsonwebtoken::{Algorithm, Header, Validation};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
+pub use warren_verifier::{ACCESS_TOKEN_TYPE, LEEWAY_SECS};
+use warren_verifier::{Rejection, SIGNING_ALGORITHMS, is_expired};
 
 use super::KeyRing;
 use crate::domain::{Amr, SessionId, UserId};
 
-/// The media type of an access token (RFC 9068), carried in the JWT header.
-pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
-/// Clock skew tolerated between this service and its peers.
-pub const LEEWAY_SECS: i64 = 30;
-
 /// The claims of every access token Warren issues; all are required when verifying.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessTokenClaims {
-    pub iss: String,
-    pub aud: String,
-    /// The user id.
-    pub sub: Uuid,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-    pub jti: Uuid,
-    /// The session the token was issued for.
-    pub sid: Uuid,
-    /// The user's token version when issued; stale versions are refused here.
-    pub ver: i64,
-    /// How the signin behind the session was authenticated (RFC 8176): `["pwd"]` or
-    /// `["pwd", "otp"]`.
-    pub amr: Vec<String>,
-}
-
-impl AccessTokenClaims {
-    pub fn user_id(&self) -> UserId {
-        UserId::from_uuid(self.sub)
-    }
-
-    pub fn session_id(&self) -> SessionId {
-        SessionId::from_uuid(self.sid)
-    }
-}
+pub type AccessTokenClaims = warren_verifier::WarrenClaims;
 
 #[derive(Debug, Clone)]
 pub struct IssuedAccessToken {
@@ -78,13 +49,29 @@ pub enum TokenError {
     Signing(String),
 }
 
+impl From<Rejection> for TokenError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::Malformed => Self::Malformed,
+            Rejection::NotAnAccessToken => Self::WrongType,
+            Rejection::UnknownKey => Self::UnknownKey,
+            Rejection::Invalid(reason) => Self::Invalid(reason),
+            Rejection::Expired => Self::Expired,
+            Rejection::NotYetValid => Self::NotYetValid,
+            Rejection::IssuedInFuture => Self::IssuedInFuture,
+            Rejection::LifetimeTooLong => Self::LifetimeTooLong,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct AccessTokens {
     keys: Arc<KeyRing>,
     issuer: String,
     audience: String,
     ttl_secs: i64,
-    validation: Validation,
+    /// One validation per algorithm; the key a token names picks it, never the token.
+    validations: Vec<(Algorithm, Validation)>,
     verified: VerifiedTokens,
 }
 
@@ -145,26 +132,19 @@ impl VerifiedTokens {
     }
 }
 
-fn is_expired(claims: &AccessTokenClaims, now: i64) -> bool {
-    now >= claims.exp.saturating_add(LEEWAY_SECS)
-}
-
 impl AccessTokens {
     pub fn new(keys: Arc<KeyRing>, issuer: &str, audience: &str, ttl_secs: u64) -> Self {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        // Time is checked below against the injected clock, with our own leeway.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.leeway = 0;
+        // Times are checked below against the injected clock, with the shared leeway rules.
+        let validations = SIGNING_ALGORITHMS
+            .iter()
+            .map(|&alg| (alg, warren_verifier::validation(alg, issuer, audience)))
+            .collect();
         Self {
             keys,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             ttl_secs: i64::try_from(ttl_secs).unwrap_or(i64::MAX),
-            validation,
+            validations,
             verified: VerifiedTokens::default(),
         }
     }
@@ -190,7 +170,7 @@ impl AccessTokens {
             ver: token_version,
             amr: amr.methods().iter().map(|&method| method.to_owned()).collect(),
         };
-        let mut header = Header::new(Algorithm::EdDSA);
+        let mut header = Header::new(self.keys.signing_algorithm().jws());
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         header.kid = Some(self.keys.signing_kid().to_owned());
         let token = jsonwebtoken::encode(&header, &claims, self.keys.signing_key())
@@ -220,12 +200,19 @@ impl AccessTokens {
         if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
             return Err(TokenError::WrongType);
         }
-        let key = header
+        let (key, algorithm) = header
             .kid
             .as_deref()
             .and_then(|kid| self.keys.decoding_key(kid))
             .ok_or(TokenError::UnknownKey)?;
-        let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, key, &self.validation)
+        // A token naming another algorithm than its key's is refused before any crypto.
+        let validation = self
+            .validations
+            .iter()
+            .find(|(alg, _)| *alg == algorithm && *alg == header.alg)
+            .map(|(_, validation)| validation)
+            .ok_or_else(|| TokenError::Invalid("algorithm does not match the key".to_owned()))?;
+        let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, key, validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?
             .claims;
         check_times(&claims, now, self.ttl_secs)?;
@@ -234,19 +221,7 @@ impl AccessTokens {
 }
 
 fn check_times(claims: &AccessTokenClaims, now: i64, max_lifetime: i64) -> Result<(), TokenError> {
-    if is_expired(claims, now) {
-        return Err(TokenError::Expired);
-    }
-    if now.saturating_add(LEEWAY_SECS) < claims.nbf {
-        return Err(TokenError::NotYetValid);
-    }
-    if claims.iat > now.saturating_add(LEEWAY_SECS) {
-        return Err(TokenError::IssuedInFuture);
-    }
-    if claims.exp.saturating_sub(claims.iat) > max_lifetime {
-        return Err(TokenError::LifetimeTooLong);
-    }
-    Ok(())
+    Ok(warren_verifier::check_times(claims, now, max_lifetime)?)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use super::{SessionError, SessionService};
+use crate::domain::{SessionId, UserId};
 use crate::services::Authenticated;
 
 impl SessionService {
@@ -27,7 +28,7 @@ impl SessionService {
         })?;
         let (user, session) = self
             .users
-            .find_with_session(claims.user_id(), claims.session_id())
+            .find_with_session(UserId::from_uuid(claims.sub), SessionId::from_uuid(claims.sid))
             .await?
             .ok_or(SessionError::Unauthenticated)?;
         if !user.is_active || user.token_version != claims.ver || !session.is_live(now) {
@@ -35,7 +36,7 @@ impl SessionService {
         }
         let expires_at = OffsetDateTime::from_unix_timestamp(claims.exp)
             .map_err(|_| SessionError::Unauthenticated)?;
-        Ok((Authenticated { user, session_id: claims.session_id() }, expires_at))
+        Ok((Authenticated { user, session_id: SessionId::from_uuid(claims.sid) }, expires_at))
     }
 
     /// Whether `now` is at or past `deadline` by this service's clock.

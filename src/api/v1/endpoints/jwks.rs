@@ -31,17 +31,22 @@ impl PartialSchema for PublicKeys {
     fn schema() -> RefOr<Schema> {
         let key = json!({
             "type": "object",
-            "description": "One Ed25519 public key (RFC 8037).",
+            "description": "One public key: Ed25519 (`OKP`, RFC 8037) verifying EdDSA, or \
+                            P-256 (`EC`, RFC 7518) verifying ES256; `alg` names the one \
+                            algorithm it verifies.",
             "required": ["kty", "crv", "x", "kid", "alg", "use"],
             "properties": {
-                "kty": {"type": "string", "example": "OKP"},
-                "crv": {"type": "string", "example": "Ed25519"},
-                "x": {"type": "string", "description": "The public key, base64url.",
+                "kty": {"type": "string", "enum": ["OKP", "EC"], "example": "OKP"},
+                "crv": {"type": "string", "enum": ["Ed25519", "P-256"], "example": "Ed25519"},
+                "x": {"type": "string",
+                      "description": "The public key (Ed25519) or its x coordinate (P-256), base64url.",
                       "example": "oWAma10ClrNhHxAqiWeF1O97QHVOf8xSSzwFDYJ4w30"},
+                "y": {"type": "string",
+                      "description": "P-256 keys only: the y coordinate, base64url."},
                 "kid": {"type": "string",
                         "description": "RFC 7638 thumbprint; the kid header of tokens this key signed.",
                         "example": "NcAu4Tmqf6aZ_YPM_EDA4mQefuHeI2kmXR0tZ09cdTo"},
-                "alg": {"type": "string", "example": "EdDSA"},
+                "alg": {"type": "string", "enum": ["EdDSA", "ES256"], "example": "EdDSA"},
                 "use": {"type": "string", "example": "sig"},
             },
         });
@@ -78,31 +83,43 @@ pub(crate) async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::core::security::keys::tests::generated_ring;
+    use std::collections::BTreeSet;
 
-    /// The schema is written by hand, so it is checked against what is actually served.
+    use super::*;
+    use crate::core::config::SigningAlgorithm;
+    use crate::core::security::keys::tests::{generated_ring, generated_ring_with};
+
+    /// The schema is written by hand, so it is checked against what is actually served, for
+    /// keys of both algorithms.
     #[test]
     fn the_schema_declares_exactly_the_members_served() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let ring = generated_ring(dir.path());
-        let served = serde_json::to_value(PublicKeys(ring.jwks().clone())).expect("json");
+        let ring = generated_ring_with(dir.path(), SigningAlgorithm::ES256, &[]);
+        let eddsa = generated_ring(dir.path());
+        let mut served = serde_json::to_value(PublicKeys(ring.jwks().clone())).expect("json");
+        let ed_served = serde_json::to_value(PublicKeys(eddsa.jwks().clone())).expect("json");
+        served["keys"].as_array_mut().expect("keys").push(ed_served["keys"][0].clone());
         let schema = serde_json::to_value(PublicKeys::schema()).expect("schema json");
         let declared = &schema["properties"]["keys"]["items"];
-        let mut members: Vec<&String> =
-            served["keys"][0].as_object().expect("a key object").keys().collect();
-        let mut properties: Vec<&String> =
-            declared["properties"].as_object().expect("properties").keys().collect();
-        let mut required: Vec<&str> = declared["required"]
+        let properties: BTreeSet<&str> = declared["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let required: BTreeSet<&str> = declared["required"]
             .as_array()
             .expect("required")
             .iter()
             .filter_map(|r| r.as_str())
             .collect();
-        members.sort();
-        properties.sort();
-        required.sort_unstable();
-        assert_eq!(members, properties);
-        assert_eq!(members, required);
+        let mut every_member = BTreeSet::new();
+        for key in served["keys"].as_array().expect("keys") {
+            let members: BTreeSet<&str> =
+                key.as_object().expect("a key object").keys().map(String::as_str).collect();
+            assert!(required.is_subset(&members), "{key} lacks a required member");
+            every_member.extend(members);
+        }
+        assert_eq!(every_member, properties, "declared members are exactly those served");
     }
 }

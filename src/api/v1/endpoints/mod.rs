@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod avatars;
+pub mod discovery;
 pub mod email;
 pub mod events;
 pub mod export;

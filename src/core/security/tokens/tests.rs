@@ -236,3 +236,70 @@ proptest::proptest! {
         proptest::prop_assert!(tokens.verify(&tampered, now).is_err());
     }
 }
+
+/// A service signing ES256 that still publishes the Ed25519 key it signed with before, and
+/// that older key itself.
+struct Rotation {
+    _dir: tempfile::TempDir,
+    tokens: AccessTokens,
+    old: crate::core::security::keys::PrivateKey,
+    old_kid: String,
+}
+
+fn rotated_to_es256() -> Rotation {
+    use crate::core::config::SigningAlgorithm;
+    use crate::core::security::keys::tests::{generated_ring_with, private_key};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old_path = dir.path().join("old.pem");
+    let old_kid = KeyRing::generate_file(&old_path, SigningAlgorithm::EdDSA).expect("old");
+    let old = private_key(&old_path);
+    let ring = generated_ring_with(dir.path(), SigningAlgorithm::ES256, &[old.public_key()]);
+    let tokens = AccessTokens::new(Arc::new(ring), "https://warren.test", "warren", 900);
+    Rotation { _dir: dir, tokens, old, old_kid }
+}
+
+#[test]
+fn es256_tokens_name_their_algorithm_and_verify() {
+    let Rotation { tokens, .. } = rotated_to_es256();
+    let now = OffsetDateTime::now_utc();
+    let token = issue(&tokens, now);
+    let header = jsonwebtoken::decode_header(&token).expect("header");
+    assert_eq!(header.alg, Algorithm::ES256);
+    assert_eq!(header.kid.as_deref(), Some(tokens.keys.signing_kid()));
+    assert_eq!(tokens.verify(&token, now).expect("verifies").ver, 3);
+}
+
+#[test]
+fn tokens_of_the_previous_algorithm_still_verify_during_a_rotation() {
+    let Rotation { tokens, old, old_kid, .. } = rotated_to_es256();
+    let now = OffsetDateTime::now_utc();
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+    header.kid = Some(old_kid);
+    let claims = claims_of(&tokens, now);
+    let token =
+        jsonwebtoken::encode(&header, &claims, &old.encoding_key().expect("key")).expect("sign");
+    assert!(tokens.verify(&token, now).is_ok());
+}
+
+#[test]
+fn a_token_whose_algorithm_is_not_its_keys_is_refused() {
+    let Rotation { tokens, old, old_kid, .. } = rotated_to_es256();
+    let now = OffsetDateTime::now_utc();
+    let claims = claims_of(&tokens, now);
+    // Signed by the Ed25519 key, but naming the P-256 key: each key verifies its own
+    // algorithm only, so neither the header's alg nor the signature can make it pass.
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+    header.kid = Some(tokens.keys.signing_kid().to_owned());
+    let old_key = old.encoding_key().expect("key");
+    let crossed = jsonwebtoken::encode(&header, &claims, &old_key).expect("sign");
+    let refused = tokens.verify(&crossed, now);
+    assert_eq!(refused, Err(TokenError::Invalid("algorithm does not match the key".to_owned())));
+    // Signed by the P-256 key under the Ed25519 key's kid.
+    let mut header = Header::new(Algorithm::ES256);
+    header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+    header.kid = Some(old_kid);
+    let crossed = jsonwebtoken::encode(&header, &claims, tokens.keys.signing_key()).expect("sign");
+    assert!(matches!(tokens.verify(&crossed, now), Err(TokenError::Invalid(_))));
+}

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey};
 use tokio::sync::Notify;
 
 use crate::VerifierConfig;
@@ -31,7 +31,8 @@ pub(crate) struct KeyCache {
     min_refetch_interval: Duration,
     fetch_timeout: Duration,
     http: reqwest::Client,
-    keys: RwLock<HashMap<String, DecodingKey>>,
+    /// Each key with the one algorithm it verifies.
+    keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
     state: Mutex<FetchState>,
     fetched: Notify,
     fetches: AtomicUsize,
@@ -60,7 +61,7 @@ impl KeyCache {
     }
 
     /// The key for `kid`, refetching the JWKS once if it is unknown and the rate limit allows.
-    pub(crate) async fn key(&self, kid: &str) -> Option<DecodingKey> {
+    pub(crate) async fn key(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
         if let Some(key) = self.cached(kid) {
             return Some(key);
         }
@@ -68,7 +69,7 @@ impl KeyCache {
         self.cached(kid)
     }
 
-    fn cached(&self, kid: &str) -> Option<DecodingKey> {
+    fn cached(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
         self.keys.read().unwrap_or_else(PoisonError::into_inner).get(kid).cloned()
     }
 
@@ -106,7 +107,8 @@ impl KeyCache {
         Plan::Fetch
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, reqwest::Error> {
+    /// The published keys Warren signs with; a key without a fitting `alg` is skipped.
+    async fn fetch(&self) -> Result<HashMap<String, (DecodingKey, Algorithm)>, reqwest::Error> {
         let jwks: JwkSet =
             self.http.get(&self.jwks_url).send().await?.error_for_status()?.json().await?;
         Ok(jwks
@@ -114,7 +116,8 @@ impl KeyCache {
             .iter()
             .filter_map(|jwk| {
                 let kid = jwk.common.key_id.clone()?;
-                DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+                let algorithm = crate::pinned_algorithm(jwk)?;
+                DecodingKey::from_jwk(jwk).ok().map(|key| (kid, (key, algorithm)))
             })
             .collect())
     }
