@@ -11,7 +11,7 @@
 //! `RECOMMENDER_ISSUER` (`http://localhost:8000`), `RECOMMENDER_AUDIENCE` (`warren`),
 //! `RECOMMENDER_PORT` (`8100`).
 //!
-//! Verification is `warren-verifier` (`examples/verifier`), the library every Rust service
+//! Verification is `warren-verifier` (`crates/verifier`), the library every Rust service
 //! uses to consume Warren tokens: pinned `EdDSA`, `typ: at+jwt`, a published `kid`, every
 //! claim required, `iss`/`aud`, `exp`/`nbf` with 30 s of leeway, no `iat` from the future, no
 //! lifetime over the maximum; cached keys, refetched on an unknown `kid` at a bounded rate.

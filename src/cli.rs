@@ -92,7 +92,7 @@ pub enum KeysAction {
         /// Where to write the key; refuses to overwrite an existing file.
         #[arg(long)]
         out: PathBuf,
-        /// EdDSA (an Ed25519 key) or ES256 (a P-256 key); must match auth.signing_algorithm
+        /// EdDSA (an Ed25519 key) or ES256 (a P-256 key); must match `auth.signing_algorithm`
         /// for the key to sign.
         #[arg(long, default_value = "EdDSA")]
         algorithm: SigningAlgorithm,

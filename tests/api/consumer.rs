@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use warren::core::config::SigningAlgorithm;
 use warren::core::security::KeyRing;
 
 use crate::helpers::{Backend, TestApp, TestUser, both_backends};
@@ -92,7 +93,7 @@ both_backends!(a_token_signed_by_a_foreign_key_is_refused);
 
 async fn a_token_for_another_audience_is_refused(app: TestApp) {
     let consumer = Consumer::start(&app, Duration::from_secs(5)).await;
-    let key = KeyRing::development_key_path(&app.settings.data_dir);
+    let key = KeyRing::development_key_path(&app.settings.data_dir, SigningAlgorithm::EdDSA);
     // Same signing key, so only the audience differs.
     let billing = TestApp::spawn_with(Backend::Sqlite, |f| {
         f.merge(("auth.audience", "billing")).merge(("auth.signing_key_file", key))
@@ -109,9 +110,9 @@ async fn after_a_key_rotation_old_and_new_tokens_are_both_accepted(app: TestApp)
     assert!(consumer.accepts(&old_token).await);
 
     // Rotation: a new key signs, the old one stays published for verification.
-    let old_key = KeyRing::development_key_path(&app.settings.data_dir);
+    let old_key = KeyRing::development_key_path(&app.settings.data_dir, SigningAlgorithm::EdDSA);
     let new_key = app.settings.data_dir.join("keys/next.pem");
-    KeyRing::generate_file(&new_key).expect("new key");
+    KeyRing::generate_file(&new_key, SigningAlgorithm::EdDSA).expect("new key");
     app.restart_with(|f| {
         f.merge(("auth.signing_key_file", new_key))
             .merge(("auth.verification_key_files", [old_key]))

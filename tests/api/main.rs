@@ -9,11 +9,13 @@ mod helpers;
 mod recommendation_service;
 
 mod admin_cli;
+mod algorithms;
 mod audit;
 mod auth;
 mod avatars;
 mod connections;
 mod consumer;
+mod discovery;
 mod durability;
 mod email;
 mod email_limits;

@@ -157,6 +157,8 @@ pub(super) fn is_loopback_url(url: &str) -> bool {
 }
 
 #[cfg(test)]
+// figment::Jail's closures return its own large error.
+#[allow(clippy::result_large_err)]
 mod tests {
     use figment::Jail;
 

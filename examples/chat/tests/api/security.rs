@@ -1,6 +1,7 @@
 //! Only Warren's own, current tokens get in; Warren being down does not lock users out.
 
 use reqwest::StatusCode;
+use warren::core::config::SigningAlgorithm;
 use warren::core::security::KeyRing;
 
 use crate::support::{Backend, ChatTest, Warren, assert_problem};
@@ -44,7 +45,8 @@ async fn an_expired_token_is_refused() {
 #[tokio::test]
 async fn a_token_for_another_audience_is_refused() {
     let chat = ChatTest::spawn(Backend::Sqlite).await;
-    let key = KeyRing::development_key_path(&chat.warren.settings.data_dir);
+    let key =
+        KeyRing::development_key_path(&chat.warren.settings.data_dir, SigningAlgorithm::EdDSA);
     // Same signing key, so only the audience differs.
     let billing = Warren::spawn(|figment| {
         figment.merge(("auth.audience", "billing")).merge(("auth.signing_key_file", key))

@@ -27,7 +27,7 @@ pub const SCOPES: [&str; 3] = ["admin:read", "admin:write", "introspect"];
 /// common (a rotation publishes the new key a token lifetime ahead).
 const CACHE_CONTROL: &str = "public, max-age=300";
 
-/// The server metadata (RFC 8414, and the OpenID Connect Discovery members resource-server
+/// The server metadata (RFC 8414, and the `OpenID` Connect Discovery members resource-server
 /// libraries read). Every URL is absolute and built from `server.public_url`, never from a
 /// request's `Host` header; only endpoints that exist are named.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -91,11 +91,11 @@ pub fn router(metadata: &ServerMetadata) -> Router<AppState> {
     let openid = Arc::new(body);
     let oauth = Arc::clone(&openid);
     Router::new()
-        .route(OPENID_CONFIGURATION, get(move || openid_configuration(Arc::clone(&openid))))
-        .route(AUTHORIZATION_SERVER, get(move || authorization_server(Arc::clone(&oauth))))
+        .route(OPENID_CONFIGURATION, get(move || std::future::ready(openid_configuration(&openid))))
+        .route(AUTHORIZATION_SERVER, get(move || std::future::ready(authorization_server(&oauth))))
 }
 
-/// OpenID Provider metadata: the issuer, keys and endpoints.
+/// `OpenID` Provider metadata: the issuer, keys and endpoints.
 ///
 /// Public and cacheable for five minutes; readable from any origin (without credentials).
 /// The same document as `/.well-known/oauth-authorization-server`.
@@ -103,8 +103,8 @@ pub fn router(metadata: &ServerMetadata) -> Router<AppState> {
     get, path = "/.well-known/openid-configuration", tag = "keys",
     responses((status = 200, description = "Server metadata", body = ServerMetadata))
 )]
-pub(crate) async fn openid_configuration(body: Arc<Bytes>) -> impl IntoResponse {
-    respond(&body)
+pub(crate) fn openid_configuration(body: &Bytes) -> impl IntoResponse + use<> {
+    respond(body)
 }
 
 /// OAuth 2.0 authorization server metadata (RFC 8414).
@@ -114,8 +114,8 @@ pub(crate) async fn openid_configuration(body: Arc<Bytes>) -> impl IntoResponse 
     get, path = "/.well-known/oauth-authorization-server", tag = "keys",
     responses((status = 200, description = "Server metadata", body = ServerMetadata))
 )]
-pub(crate) async fn authorization_server(body: Arc<Bytes>) -> impl IntoResponse {
-    respond(&body)
+pub(crate) fn authorization_server(body: &Bytes) -> impl IntoResponse + use<> {
+    respond(body)
 }
 
 /// The document with its own caching (the global `no-store` default yields to a header a
