@@ -31,7 +31,7 @@ test: ## Run every test on SQLite, and on Postgres when reachable (required with
 check: lint test ## The quick local gate: rustfmt check, clippy, then every test
 
 .PHONY: ci
-ci: ## The whole CI gate (.ci/run calls it): lint, test, deny, fuzz-api, chaos, e2e, migrations; step times at the end
+ci: ## The whole CI gate (.ci/run calls it): lint, test, deny, fuzz-api, chaos, e2e, interop, migrations; step times at the end
 	scripts/ci.sh
 
 .PHONY: lint
@@ -79,6 +79,10 @@ spa: ## Serve the example SPA (examples/spa) on http://localhost:5173; run Warre
 .PHONY: e2e
 e2e: ## Browser tests: the example SPA against a release build in headless Chromium (screenshots in target/e2e/)
 	scripts/e2e.sh
+
+.PHONY: interop
+interop: ## Stock Node JWT libraries verify a release build's EdDSA and ES256 tokens from its issuer URL alone
+	scripts/interop.sh
 
 .PHONY: bench
 bench: ## Load-test a release build with wrk on SQLite and Postgres; writes benches/results.md

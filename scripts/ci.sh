@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export CI="${CI:-true}"
 export FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 
-steps=(lint test deny fuzz-api chaos e2e migrations)
+steps=(lint test deny fuzz-api chaos e2e interop migrations)
 declare -A seconds=() outcome=()
 current=""
 started=0
