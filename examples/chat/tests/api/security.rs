@@ -26,6 +26,24 @@ async fn requests_without_a_valid_warren_token_are_unauthenticated() {
 }
 
 #[tokio::test]
+async fn tokens_from_a_warren_signing_es256_are_accepted() {
+    let warren = Warren::spawn(|figment| figment.merge(("auth.signing_algorithm", "ES256"))).await;
+    let chat = ChatTest::spawn_beside(warren, Backend::Sqlite, |figment| figment).await;
+    let (_, token) = chat.warren.user("Grace Hopper").await;
+    let header = token.split('.').next().expect("header");
+    let header = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header);
+    let header: serde_json::Value =
+        serde_json::from_slice(&header.expect("base64url")).expect("json");
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(chat.get(&token, "/api/v1/rooms").await.status(), StatusCode::OK);
+    // An ES256 token from another Warren: same issuer and audience, a key nobody published.
+    let impostor =
+        Warren::spawn(|figment| figment.merge(("auth.signing_algorithm", "ES256"))).await;
+    let (_, forged) = impostor.user("Mallory").await;
+    assert_refused(&chat, &forged).await;
+}
+
+#[tokio::test]
 async fn a_token_signed_by_a_foreign_key_is_refused() {
     let chat = ChatTest::spawn(Backend::Sqlite).await;
     // Another Warren: same issuer and audience, its own key.

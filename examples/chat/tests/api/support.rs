@@ -217,7 +217,15 @@ impl ChatTest {
         backend: Backend,
         configure: impl FnOnce(figment::Figment) -> figment::Figment,
     ) -> Self {
-        let warren = Warren::spawn(|figment| figment).await;
+        Self::spawn_beside(Warren::spawn(|figment| figment).await, backend, configure).await
+    }
+
+    /// The chat service trusting `warren`, which the caller configured.
+    pub async fn spawn_beside(
+        warren: Warren,
+        backend: Backend,
+        configure: impl FnOnce(figment::Figment) -> figment::Figment,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temporary dir");
         let (postgres, url) = match backend {
             Backend::Sqlite => (None, format!("sqlite://{}/chat.db", dir.path().display())),
