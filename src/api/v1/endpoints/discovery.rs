@@ -95,7 +95,7 @@ pub fn router(metadata: &ServerMetadata) -> Router<AppState> {
         .route(AUTHORIZATION_SERVER, get(move || std::future::ready(authorization_server(&oauth))))
 }
 
-/// `OpenID` Provider metadata: the issuer, keys and endpoints.
+/// OIDC discovery metadata: the issuer, keys and endpoints.
 ///
 /// Public and cacheable for five minutes; readable from any origin (without credentials).
 /// The same document as `/.well-known/oauth-authorization-server`.
