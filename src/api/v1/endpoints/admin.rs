@@ -19,7 +19,7 @@ use crate::api::v1::schemas::UserResponse;
 use crate::domain::{Scope, UserId};
 use crate::services::{AccountRef, Actor, ClientError};
 pub use schemas::{
-    AdminUpdateRequest, AuditEventResponse, AuditPageResponse, AuditParams, UserPageResponse,
+    AdminAuditEventResponse, AdminUpdateRequest, AuditPageResponse, AuditParams, UserPageResponse,
     UsersParams,
 };
 
@@ -182,7 +182,7 @@ pub(crate) async fn audit(
 ) -> ApiResult<axum::Json<AuditPageResponse>> {
     let page = state.admin.audit(params.query(), &actor).await?;
     Ok(axum::Json(AuditPageResponse {
-        events: page.events.into_iter().map(AuditEventResponse::from).collect(),
+        events: page.events.into_iter().map(AdminAuditEventResponse::from).collect(),
         next_cursor: page.next.map(|id| id.to_string()),
     }))
 }

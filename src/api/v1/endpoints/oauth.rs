@@ -33,7 +33,7 @@ pub fn introspection_router() -> Router<AppState> {
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9.e30.c2ln", "token_type": "Bearer", "expires_in": 900, "scope": "admin:read"}))]
-pub struct TokenResponse {
+pub struct ClientTokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
     pub token_type: &'static str,
@@ -53,7 +53,7 @@ pub struct TokenResponse {
     security((), ("client_basic" = [])),
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "A client access token", body = TokenResponse,
+        (status = 200, description = "A client access token", body = ClientTokenResponse,
          headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`invalid_request`, `invalid_scope` or `unsupported_grant_type`", body = OAuthErrorBody),
         (status = 401, description = "`invalid_client`: unknown client, wrong secret or no client authentication", body = OAuthErrorBody,
@@ -84,7 +84,7 @@ pub(crate) async fn token(
             ClientError::InvalidScope => OAuthError::InvalidScope,
             other => OAuthError::Server(other.into()),
         })?;
-    let body = TokenResponse {
+    let body = ClientTokenResponse {
         access_token: issued.token,
         token_type: "Bearer",
         expires_in: issued.expires_in,

@@ -172,7 +172,7 @@ pub struct UserPageResponse {
 
 /// One audit event. Events never hold a secret.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventResponse {
+pub struct AdminAuditEventResponse {
     #[schema(format = Uuid)]
     pub id: String,
     #[schema(example = "signin_success")]
@@ -190,7 +190,7 @@ pub struct AuditEventResponse {
     pub occurred_at: OffsetDateTime,
 }
 
-impl From<AuditEntry> for AuditEventResponse {
+impl From<AuditEntry> for AdminAuditEventResponse {
     fn from(entry: AuditEntry) -> Self {
         let event = entry.event;
         Self {
@@ -209,7 +209,7 @@ impl From<AuditEntry> for AuditEventResponse {
 /// One page of the audit trail, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPageResponse {
-    pub events: Vec<AuditEventResponse>,
+    pub events: Vec<AdminAuditEventResponse>,
     /// Pass as `before` for the next (older) page; null on the last one.
     #[schema(format = Uuid)]
     pub next_cursor: Option<String>,
